@@ -1,0 +1,1 @@
+"""Generated from proto/assignment/v1; do not edit."""
