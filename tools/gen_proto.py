@@ -46,7 +46,9 @@ def generate(out_dir: Path) -> None:
     for path in generated.iterdir():
         text = IMPORT_PATTERN.sub(r"\1 assignment_engine.api.v1", path.read_text())
         path.write_text(text)
-    (generated / "__init__.py").write_text('"""Generated from proto/assignment/v1; do not edit."""\n')
+    (generated / "__init__.py").write_text(
+        '"""Generated from proto/assignment/v1; do not edit."""\n'
+    )
 
 
 def main() -> int:

@@ -1,0 +1,178 @@
+"""Transactional outbox: events are rows written with the change they describe.
+
+`add_event` inserts the row inside the caller's transaction, so an event exists if
+and only if its change committed. `OutboxRelay` publishes the rows to JetStream
+with the event id as Nats-Msg-Id, then deletes them. A crash between publish and
+delete republishes the same id, which JetStream drops within its duplicate window;
+while NATS is down the rows wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+import asyncpg
+import nats.errors
+import nats.js.errors
+from assignment_engine.core import logs, subjects, telemetry
+from assignment_engine.core.sql import load_queries
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from nats.js import JetStreamContext
+from opentelemetry import trace
+
+logger = logging.getLogger(__name__)
+queries = load_queries("assignment_engine.core", "outbox.sql")
+tracer = telemetry.tracer(__name__)
+
+DEFAULT_BATCH_SIZE = 256
+DEFAULT_IDLE_POLL_S = 1.0
+PUBLISH_TIMEOUT_S = 5.0
+MAX_BACKOFF_S = 5.0
+
+
+async def add_event(conn: asyncpg.Connection, name: str, event: Message) -> uuid.UUID:
+    """Insert `event` into the outbox under subject `name` (without the prefix).
+
+    Fills the message's `event_id` and `occurred_at` fields when they are empty, and
+    stores the current trace context so the publish joins the caller's trace.
+    """
+    event_id = uuid.UUID(event.event_id) if event.event_id else uuid.uuid4()  # type: ignore[attr-defined]
+    event.event_id = str(event_id)  # type: ignore[attr-defined]
+    occurred_at: Timestamp = event.occurred_at  # type: ignore[attr-defined]
+    if occurred_at.seconds == 0 and occurred_at.nanos == 0:
+        occurred_at.GetCurrentTime()
+    headers: dict[str, str] = {subjects.EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name}
+    telemetry.inject_context(headers)
+    await conn.execute(
+        queries.insert_event, event_id, name, event.SerializeToString(), headers
+    )
+    return event_id
+
+
+class OutboxRelay:
+    """Publishes outbox rows to JetStream until stopped; any number may run."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        js: JetStreamContext,
+        prefix: str,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        idle_poll_s: float = DEFAULT_IDLE_POLL_S,
+    ) -> None:
+        self.pool = pool
+        self.js = js
+        self.prefix = prefix
+        self.batch_size = batch_size
+        self.idle_poll_s = idle_poll_s
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    def wake(self) -> None:
+        """Publish soon: a transaction that wrote events has committed."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                sent = await self.publish_batch()
+                if failures:
+                    logger.info(
+                        "outbox relay recovered after %d failed attempts",
+                        failures,
+                        extra=logs.fields(
+                            event="outbox_relay_recovered", attempt=failures
+                        ),
+                    )
+                failures = 0
+            except (
+                TimeoutError,
+                nats.errors.Error,
+                nats.js.errors.Error,
+                OSError,
+            ) as exc:
+                failures += 1
+                delay = min(MAX_BACKOFF_S, 0.1 * 2 ** min(failures, 6))
+                # One warning per outage, then one per 20 attempts, so a long outage
+                # does not flood the log.
+                if failures == 1 or failures % 20 == 0:
+                    logger.warning(
+                        "outbox relay cannot publish (%s); retrying in %.1f s",
+                        type(exc).__name__,
+                        delay,
+                        extra=logs.fields(
+                            event="outbox_publish_failed",
+                            attempt=failures,
+                            delay_s=delay,
+                        ),
+                    )
+                await asyncio.sleep(delay)
+                continue
+            except (
+                asyncpg.PostgresError,
+                asyncpg.InterfaceError,
+                ConnectionError,
+            ) as exc:
+                failures += 1
+                delay = min(MAX_BACKOFF_S, 0.1 * 2 ** min(failures, 6))
+                if failures == 1 or failures % 20 == 0:
+                    logger.warning(
+                        "outbox relay cannot read the outbox (%s); retrying in %.1f s",
+                        exc,
+                        delay,
+                        extra=logs.fields(
+                            event="outbox_read_failed", attempt=failures, delay_s=delay
+                        ),
+                    )
+                await asyncio.sleep(delay)
+                continue
+            if sent == self.batch_size:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll_s)
+            except TimeoutError:
+                pass
+
+    async def publish_batch(self) -> int:
+        """Publish and delete up to one batch of rows; return how many were sent."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(queries.claim_batch, self.batch_size)
+            if not rows:
+                return 0
+            acks = [self._publish(row) for row in rows]
+            await asyncio.gather(*acks)
+            await conn.execute(queries.delete_events, [row["id"] for row in rows])
+        self.published += len(rows)
+        return len(rows)
+
+    async def _publish(self, row: asyncpg.Record) -> Any:
+        stored: dict[str, str] = row["headers"]
+        parent = telemetry.extract_context(stored)
+        full_subject = subjects.subject(self.prefix, row["subject"])
+        with tracer.start_as_current_span(
+            f"publish {full_subject}",
+            context=parent,
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": full_subject,
+                "messaging.message.id": str(row["event_id"]),
+            },
+        ):
+            headers = {
+                k: v
+                for k, v in stored.items()
+                if k not in ("traceparent", "tracestate")
+            }
+            telemetry.inject_context(headers)
+            headers[subjects.MSG_ID_HEADER] = str(row["event_id"])
+            return await self.js.publish(
+                full_subject, row["payload"], timeout=PUBLISH_TIMEOUT_S, headers=headers
+            )

@@ -1,0 +1,130 @@
+"""OpenTelemetry tracing for every hop: gRPC server and client, asyncpg, NATS.
+
+The exporter follows the standard variables: OTEL_TRACES_EXPORTER (`otlp`,
+`console` or `none`, comma-separated), OTEL_EXPORTER_OTLP_PROTOCOL (`grpc` or
+`http/protobuf`), OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER and
+OTEL_SERVICE_NAME. The specification's default exporter is `otlp`; here it is used
+only when OTEL_TRACES_EXPORTER or an OTLP endpoint is set, so a developer machine
+without a collector does not log export failures. Spans are still created (and
+trace ids logged) with no exporter.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+from opentelemetry import context, propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.grpc import (
+    aio_client_interceptors,
+    aio_server_interceptor,
+)
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SpanExporter,
+)
+
+logger = logging.getLogger(__name__)
+
+_provider: TracerProvider | None = None
+
+
+def _exporters() -> list[SpanExporter]:
+    names = os.environ.get("OTEL_TRACES_EXPORTER", "")
+    if not names:
+        has_endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+        )
+        names = "otlp" if has_endpoint else "none"
+    exporters: list[SpanExporter] = []
+    for name in (part.strip() for part in names.split(",")):
+        if name == "none" or not name:
+            continue
+        if name == "console":
+            exporters.append(ConsoleSpanExporter())
+        elif name == "otlp":
+            protocol = os.environ.get(
+                "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+                os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            )
+            if protocol == "grpc":
+                from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+                    OTLPSpanExporter,
+                )
+            else:
+                from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # type: ignore[assignment]
+                    OTLPSpanExporter,
+                )
+            exporters.append(OTLPSpanExporter())
+        else:
+            raise ValueError(
+                f"OTEL_TRACES_EXPORTER={names!r} names {name!r}; expected otlp, console or none"
+            )
+    return exporters
+
+
+def setup_tracing(
+    service_name: str, *, extra_processors: list[SpanProcessor] | None = None
+) -> TracerProvider:
+    """Install the process's tracer provider once and instrument asyncpg."""
+    global _provider
+    if _provider is not None:
+        for processor in extra_processors or []:
+            _provider.add_span_processor(processor)
+        return _provider
+    attributes = (
+        {} if os.environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: service_name}
+    )
+    provider = TracerProvider(resource=Resource.create(attributes))
+    for exporter in _exporters():
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    for processor in extra_processors or []:
+        provider.add_span_processor(processor)
+    trace.set_tracer_provider(provider)
+    AsyncPGInstrumentor().instrument(tracer_provider=provider)
+    _provider = provider
+    return provider
+
+
+def shutdown_tracing() -> None:
+    if _provider is not None:
+        _provider.force_flush(timeout_millis=2000)
+
+
+def server_interceptor() -> Any:
+    return aio_server_interceptor()
+
+
+def client_interceptors() -> list[Any]:
+    return list(aio_client_interceptors())
+
+
+def tracer(name: str) -> trace.Tracer:
+    return trace.get_tracer(name)
+
+
+def inject_context(
+    headers: MutableMapping[str, str], ctx: Context | None = None
+) -> None:
+    """Write the W3C trace context of `ctx` (default: the current one) into `headers`."""
+    propagate.inject(headers, context=ctx)
+
+
+def extract_context(headers: Mapping[str, str] | None) -> Context:
+    """Read the W3C trace context from message headers (a fresh root when absent)."""
+    return propagate.extract(dict(headers or {}))
+
+
+def attach(ctx: Context) -> object:
+    return context.attach(ctx)
+
+
+def detach(token: object) -> None:
+    context.detach(token)  # type: ignore[arg-type]

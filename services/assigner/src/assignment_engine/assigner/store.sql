@@ -1,0 +1,243 @@
+-- name: insert_work_item
+-- Create a work item unless (type, external_id) exists. $1 id, $2 type,
+-- $3 external id, $4 title, $5 required skills, $6 target unit, $7 priority,
+-- $8 received at, $9 initial state. Returns nothing on a duplicate.
+INSERT INTO work_items (id, type, external_id, title, required_skills, target_unit_id,
+                        priority, received_at, state)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (type, external_id) DO NOTHING
+RETURNING id
+
+-- name: unit_exists
+-- $1 unit id.
+SELECT EXISTS (SELECT 1 FROM units WHERE id = $1)
+
+-- name: find_policy
+-- The SLA policy for a type and priority, else the "*" fallback. $1 type, $2 priority.
+SELECT resolution_target, warning_fraction
+FROM sla_policies
+WHERE work_item_type IN ($1, '*') AND priority = $2
+ORDER BY work_item_type = '*'
+LIMIT 1
+
+-- name: insert_clock
+-- Start a work item's SLA clock. $1 work item, $2 target, $3 warning fraction,
+-- $4 started at, $5 warning at, $6 deadline.
+INSERT INTO sla_clocks (work_item_id, resolution_target, warning_fraction, started_at,
+                        warning_at, deadline)
+VALUES ($1, $2, $3, $4, $5, $6)
+
+-- name: rank_candidates
+-- Eligible staff for an item, best first, with what the score depends on.
+-- $1 required skills, $2 target unit (nullable), $3 minimum matched skills,
+-- $4..$7 weights of skills, capacity, availability and unit, $8 limit.
+-- The GIN index on staff.skills serves `skills && $1` when skills are required.
+WITH candidates AS (
+    SELECT s.id, s.unit_id, s.availability, s.wip_limit, l.active_count, l.last_assigned_at,
+           CASE WHEN cardinality($1::text[]) = 0 THEN 0
+                ELSE (SELECT count(*) FROM unnest(s.skills) AS k WHERE k = ANY ($1::text[]))
+           END::integer AS matched_skills
+    FROM staff s
+    JOIN staff_load l ON l.staff_id = s.id
+    WHERE s.availability IN ('available', 'busy')
+      AND s.wip_limit > 0
+      AND l.active_count < s.wip_limit
+      AND (cardinality($1::text[]) = 0 OR $3::integer = 0 OR s.skills && $1::text[])
+),
+scored AS (
+    SELECT c.*,
+           (CASE WHEN cardinality($1::text[]) = 0 THEN 1.0::float8
+                 ELSE c.matched_skills::float8 / cardinality($1::text[]) END) * $4::float8
+         + (1.0::float8 - c.active_count::float8 / c.wip_limit) * $5::float8
+         + (CASE WHEN c.availability = 'available' THEN $6::float8 ELSE 0.0::float8 END)
+         + (CASE WHEN c.unit_id = $2::text THEN $7::float8 ELSE 0.0::float8 END) AS score
+    FROM candidates c
+    WHERE c.matched_skills >= least($3::integer, cardinality($1::text[]))
+)
+SELECT * FROM scored
+ORDER BY score DESC, active_count, last_assigned_at NULLS FIRST, id COLLATE "C"
+LIMIT $8
+
+-- name: lock_candidate_nowait
+-- Lock a person's load row if they are still eligible and no other transaction
+-- holds it; their profile is read FOR SHARE so availability cannot change until
+-- commit. $1 staff id.
+SELECT s.id, s.unit_id, s.availability, s.wip_limit, l.active_count, l.last_assigned_at
+FROM staff_load l
+JOIN staff s ON s.id = l.staff_id
+WHERE l.staff_id = $1
+  AND s.availability IN ('available', 'busy')
+  AND s.wip_limit > 0
+  AND l.active_count < s.wip_limit
+FOR NO KEY UPDATE OF l SKIP LOCKED
+FOR SHARE OF s SKIP LOCKED
+
+-- name: lock_candidate_wait
+-- As lock_candidate_nowait, but waits for a concurrent holder, then re-checks the
+-- conditions on the row it committed. $1 staff id.
+SELECT s.id, s.unit_id, s.availability, s.wip_limit, l.active_count, l.last_assigned_at
+FROM staff_load l
+JOIN staff s ON s.id = l.staff_id
+WHERE l.staff_id = $1
+  AND s.availability IN ('available', 'busy')
+  AND s.wip_limit > 0
+  AND l.active_count < s.wip_limit
+FOR NO KEY UPDATE OF l
+FOR SHARE OF s
+
+-- name: insert_assignment
+-- $1 id, $2 work item, $3 assignee, $4 score.
+INSERT INTO assignments (id, work_item_id, assignee_id, status, score, assigned_at)
+VALUES ($1, $2, $3, 'assigned', $4, clock_timestamp())
+RETURNING assigned_at
+
+-- name: add_load
+-- Count one more active assignment for a person. $1 staff id.
+UPDATE staff_load
+SET active_count = active_count + 1, last_assigned_at = clock_timestamp()
+WHERE staff_id = $1
+
+-- name: release_load
+-- Count one fewer active assignment for a person. $1 staff id.
+UPDATE staff_load SET active_count = active_count - 1 WHERE staff_id = $1
+
+-- name: set_work_item_state
+-- $1 work item, $2 state.
+UPDATE work_items SET state = $2, updated_at = now() WHERE id = $1
+
+-- name: insert_queue_entry
+-- $1 work item, $2 priority, $3 target unit, $4 required skills.
+INSERT INTO queue_entries (work_item_id, priority, enqueued_at, target_unit_id, required_skills)
+VALUES ($1, $2, clock_timestamp(), $3, $4)
+
+-- name: delete_queue_entry
+-- $1 work item.
+DELETE FROM queue_entries WHERE work_item_id = $1
+
+-- name: insert_decision
+-- $1 work item, $2 assignment (nullable), $3 kind, $4 actor, $5 reason, $6 candidates.
+INSERT INTO assignment_decisions (work_item_id, assignment_id, kind, actor, reason, candidates)
+VALUES ($1, $2, $3, $4, $5, $6)
+
+-- name: lock_queued_item
+-- Lock a queued work item and its queue entry unless another offer holds them.
+-- $1 work item.
+SELECT w.id, w.type, w.external_id, w.title, w.required_skills, w.target_unit_id,
+       w.priority, w.received_at, w.state
+FROM work_items w
+JOIN queue_entries q ON q.work_item_id = w.id
+WHERE w.id = $1
+FOR UPDATE OF w, q SKIP LOCKED
+
+-- name: anyone_has_room
+-- Whether any eligible person is under their WIP limit.
+SELECT EXISTS (
+    SELECT 1 FROM staff s JOIN staff_load l ON l.staff_id = s.id
+    WHERE s.availability IN ('available', 'busy') AND s.wip_limit > 0
+      AND l.active_count < s.wip_limit
+)
+
+-- name: lock_work_item
+-- Lock a work item; every change of an item or its assignment takes this lock
+-- first, so they never deadlock. $1 work item.
+SELECT id, type, external_id, title, required_skills, target_unit_id, priority,
+       received_at, state
+FROM work_items WHERE id = $1
+FOR UPDATE
+
+-- name: find_work_item
+-- $1 type, $2 external id.
+SELECT id, type, external_id, title, required_skills, target_unit_id, priority,
+       received_at, state
+FROM work_items WHERE type = $1 AND external_id = $2
+
+-- name: get_work_item
+-- $1 work item.
+SELECT id, type, external_id, title, required_skills, target_unit_id, priority,
+       received_at, state
+FROM work_items WHERE id = $1
+
+-- name: assignment_work_item
+-- The work item of an assignment. $1 assignment.
+SELECT work_item_id FROM assignments WHERE id = $1
+
+-- name: get_assignment
+-- An assignment with its work item and SLA deadline. $1 assignment.
+SELECT a.id, a.work_item_id, a.assignee_id, a.status, a.score, a.assigned_at,
+       a.started_at, a.ended_at, c.deadline,
+       w.type, w.external_id, w.title, w.required_skills, w.target_unit_id, w.priority,
+       w.received_at, w.state
+FROM assignments a
+JOIN work_items w ON w.id = a.work_item_id
+LEFT JOIN sla_clocks c ON c.work_item_id = a.work_item_id
+WHERE a.id = $1
+
+-- name: latest_assignment_of_item
+-- The active assignment of an item, else its most recent one. $1 work item.
+SELECT a.id
+FROM assignments a
+WHERE a.work_item_id = $1
+ORDER BY a.status IN ('assigned', 'in_progress', 'on_hold') DESC, a.assigned_at DESC
+LIMIT 1
+
+-- name: active_assignment_of_item
+-- $1 work item.
+SELECT id, assignee_id, status FROM assignments
+WHERE work_item_id = $1 AND status IN ('assigned', 'in_progress', 'on_hold')
+
+-- name: start_assignment
+-- $1 assignment. Returns nothing unless the assignment was assigned.
+UPDATE assignments SET status = 'in_progress', started_at = now()
+WHERE id = $1 AND status = 'assigned'
+RETURNING id, work_item_id, assignee_id
+
+-- name: end_assignment
+-- Complete or cancel an active assignment. $1 assignment, $2 new status,
+-- $3 reason. Returns nothing unless it was active.
+UPDATE assignments SET status = $2, ended_at = now(), end_reason = $3
+WHERE id = $1 AND status IN ('assigned', 'in_progress', 'on_hold')
+RETURNING id, work_item_id, assignee_id
+
+-- name: assignment_status
+-- $1 assignment.
+SELECT status FROM assignments WHERE id = $1
+
+-- name: stop_clock
+-- Stop an item's SLA clock, counting a pause still open. $1 work item.
+UPDATE sla_clocks
+SET stopped_at = now(),
+    paused_total = paused_total + coalesce(now() - paused_since, interval '0'),
+    paused_since = NULL
+WHERE work_item_id = $1 AND stopped_at IS NULL
+
+-- name: staff_unit
+-- $1 staff id.
+SELECT unit_id FROM staff WHERE id = $1
+
+-- name: list_decisions
+-- Decisions of a work item, oldest first. $1 work item.
+SELECT kind, decided_at, assignment_id, candidates, actor, reason
+FROM assignment_decisions WHERE work_item_id = $1 ORDER BY id
+
+-- name: clock_deadline
+-- $1 work item.
+SELECT deadline FROM sla_clocks WHERE work_item_id = $1
+
+-- name: list_assignments
+-- Assignments newest first, after a keyset position. $1 assignee or NULL,
+-- $2 assignee's unit or NULL, $3 statuses or NULL, $4 and $5 the assigned_at and
+-- id of the last row of the previous page (or NULL), $6 limit.
+SELECT a.id, a.work_item_id, a.assignee_id, a.status, a.score, a.assigned_at,
+       a.started_at, a.ended_at, c.deadline,
+       w.type, w.external_id, w.title, w.required_skills, w.target_unit_id, w.priority,
+       w.received_at, w.state
+FROM assignments a
+JOIN work_items w ON w.id = a.work_item_id
+JOIN staff s ON s.id = a.assignee_id
+LEFT JOIN sla_clocks c ON c.work_item_id = a.work_item_id
+WHERE ($1::text IS NULL OR a.assignee_id = $1)
+  AND ($2::text IS NULL OR s.unit_id = $2)
+  AND ($3::text[] IS NULL OR a.status = ANY ($3::text[]))
+  AND ($4::timestamptz IS NULL OR (a.assigned_at, a.id) < ($4::timestamptz, $5::uuid))
+ORDER BY a.assigned_at DESC, a.id DESC
+LIMIT $6
