@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -11,6 +13,7 @@ from pathlib import Path
 import asyncpg
 import nats
 import pytest
+
 from assignment_engine.devstack.servers import (
     EmbeddedNats,
     EmbeddedPostgres,
@@ -151,3 +154,17 @@ def test_nats_context_manager_stops(work_dir: Path) -> None:
         assert port_accepts_connections(server.port)
     assert not server.is_running()
     assert (work_dir / "nats" / "nats-server.log").exists()
+
+
+def test_nats_stop_kills_unresponsive_server(work_dir: Path) -> None:
+    server = EmbeddedNats(work_dir / "nats")
+    server.start()
+    pid = server.pid
+    assert pid is not None
+    # A stopped process ignores SIGTERM until it continues, but not SIGKILL.
+    os.kill(pid, signal.SIGSTOP)
+    server.stop(timeout=0.5)
+    assert not server.is_running()
+    assert server.pid is None
+    log = (work_dir / "nats" / "nats-server.log").read_text()
+    assert "Server is ready" in log

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 
 import asyncpg
 import nats
 import pytest
+
 from assignment_engine.devstack.testing import (
     ServerProvider,
     clone_database,
     database_name,
     delete_streams,
     drop_database,
+    new_database_name,
     new_subject_prefix,
     url_for_database,
 )
@@ -65,6 +68,32 @@ async def test_clones_are_independent(
     assert not await _database_exists(admin_url, database_name(second_url))
 
 
+async def test_clone_waits_for_busy_template(servers: ServerProvider) -> None:
+    admin_url = servers.admin_database_url
+    source = new_database_name()
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{source}"')
+    await admin.close()
+    holder = await asyncpg.connect(url_for_database(admin_url, source))
+    clone_url = None
+    try:
+        # Each attempt blocks for about 5 s inside CREATE DATABASE before failing.
+        with pytest.raises(TimeoutError, match="timed out"):
+            await clone_database(admin_url, source, max_wait=0.3)
+
+        clone = asyncio.create_task(clone_database(admin_url, source, max_wait=10))
+        await asyncio.sleep(0.3)
+        assert not clone.done()
+        await holder.close()
+        clone_url = await asyncio.wait_for(clone, timeout=15)
+        assert await _database_exists(admin_url, database_name(clone_url))
+    finally:
+        await holder.close()
+        if clone_url is not None:
+            await drop_database(admin_url, database_name(clone_url))
+        await drop_database(admin_url, source)
+
+
 async def test_database_url_fixture_is_migrated(database_url: str) -> None:
     conn = await asyncpg.connect(database_url)
     try:
@@ -99,7 +128,7 @@ def test_subject_prefix_fixture_is_unique(subject_prefix: str) -> None:
 async def test_delete_streams_matches_prefix(nats_url: str) -> None:
     prefix = new_subject_prefix()
     other = new_subject_prefix()
-    kept = f"{other.upper()}_EVENTS"
+    other_stream = f"{other.upper()}_EVENTS"
     client = await nats.connect(nats_url)
     try:
         manager = client.jsm()
@@ -107,16 +136,16 @@ async def test_delete_streams_matches_prefix(nats_url: str) -> None:
             name=f"{prefix.upper()}_EVENTS", subjects=[f"{prefix}.a"]
         )
         await manager.add_stream(name=f"{prefix}_commands", subjects=[f"{prefix}.b"])
-        await manager.add_stream(name=kept, subjects=[f"{other}.a"])
+        await manager.add_stream(name=other_stream, subjects=[f"{other}.a"])
 
         deleted = await delete_streams(nats_url, prefix)
 
         remaining = [info.config.name for info in await manager.streams_info()]
-        await manager.delete_stream(kept)
+        await manager.delete_stream(other_stream)
     finally:
         await client.close()
     assert sorted(deleted) == sorted([f"{prefix.upper()}_EVENTS", f"{prefix}_commands"])
-    assert kept in remaining
+    assert other_stream in remaining
     assert f"{prefix.upper()}_EVENTS" not in remaining
     assert f"{prefix}_commands" not in remaining
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc
+
 from assignment_engine.core import telemetry
 
 

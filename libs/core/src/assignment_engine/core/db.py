@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import asyncpg
+
 from assignment_engine.core import logs
 from assignment_engine.core.errors import Aborted, Unavailable
 

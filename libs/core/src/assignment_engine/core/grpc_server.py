@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
 from assignment_engine.core import logs, telemetry
 from assignment_engine.core.db import CONNECTION_ERRORS
 from assignment_engine.core.errors import EngineError
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 logger = logging.getLogger(__name__)
 

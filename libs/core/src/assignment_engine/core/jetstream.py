@@ -15,9 +15,6 @@ from collections.abc import Awaitable, Callable
 import nats
 import nats.errors
 import nats.js.errors
-from assignment_engine.core import logs, subjects, telemetry
-from assignment_engine.core.db import CONNECTION_ERRORS
-from assignment_engine.core.errors import EngineError
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -29,6 +26,10 @@ from nats.js.api import (
     StreamConfig,
 )
 from opentelemetry import trace
+
+from assignment_engine.core import logs, subjects, telemetry
+from assignment_engine.core.db import CONNECTION_ERRORS
+from assignment_engine.core.errors import EngineError
 
 logger = logging.getLogger(__name__)
 tracer = telemetry.tracer(__name__)

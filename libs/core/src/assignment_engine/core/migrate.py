@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 import asyncpg
+
 from assignment_engine.core import logs
 from assignment_engine.core.config import env_str
 

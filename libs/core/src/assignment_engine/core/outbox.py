@@ -17,12 +17,13 @@ from typing import Any
 import asyncpg
 import nats.errors
 import nats.js.errors
-from assignment_engine.core import logs, subjects, telemetry
-from assignment_engine.core.sql import load_queries
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from nats.js import JetStreamContext
 from opentelemetry import trace
+
+from assignment_engine.core import logs, subjects, telemetry
+from assignment_engine.core.sql import load_queries
 
 logger = logging.getLogger(__name__)
 queries = load_queries("assignment_engine.core", "outbox.sql")

@@ -15,12 +15,13 @@ from typing import Any
 
 import asyncpg
 import uvloop
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
 from assignment_engine.core import db, jetstream, logs, telemetry
 from assignment_engine.core.config import CommonSettings, ConfigError
 from assignment_engine.core.grpc_server import GrpcServer, ServiceBinding
 from assignment_engine.core.outbox import OutboxRelay
-from nats.aio.client import Client
-from nats.js import JetStreamContext
 
 logger = logging.getLogger(__name__)
 

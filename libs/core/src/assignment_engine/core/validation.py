@@ -11,8 +11,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from assignment_engine.core.errors import InvalidArgument
 from google.protobuf.timestamp_pb2 import Timestamp
+
+from assignment_engine.core.errors import InvalidArgument
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ID_EXPECTED = (

@@ -3,9 +3,11 @@
 The log is the UCI dataset "Incident management process enriched event log"
 (Amaral, Fantinato and Peres, 2018, https://doi.org/10.24432/C57S4H, CC BY 4.0).
 It has one row per update to an incident, 141,712 rows for 24,918 incidents.
-`parse_log` folds the rows into one `Incident` per incident, and `replay` turns
-incidents into an organisation and a trace. No copy of the log is stored in the
-repository.
+`locate_log` finds a copy, `parse_log` folds the rows into one `Incident` per
+incident, and `build_organisation`, `select_window` and `build_trace` turn the
+incidents into the demo's organisation and trace. `load_demo_input` runs the
+whole chain, on a synthetic trace when no copy is found. No copy of the log is
+stored in the repository.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import io
 import logging
 import re
 import time
-import urllib.error
 import urllib.request
 import zipfile
 from collections import Counter, defaultdict
@@ -61,8 +62,8 @@ class LogSource:
     """Where the demo reads its incidents from.
 
     `kind` is "explicit" (the `AE_DEMO_LOG` path), "shared", "download" or
-    "synthetic". `path` is None only for "synthetic". `skipped` holds one reason
-    per location that was tried and not used.
+    "synthetic". `path` is None only for "synthetic". `skipped` contains one
+    reason per location that was tried and not used.
     """
 
     kind: str
@@ -119,8 +120,8 @@ def _sha256(stream: IO[bytes]) -> str:
 def _check_digest(name: str, expected: str, actual: str) -> None:
     if actual != expected:
         raise ChecksumMismatchError(
-            f"SHA-256 mismatch for {name}: expected {expected}, got {actual}; "
-            "the file is corrupt or not the UCI incident event log"
+            f"SHA-256 mismatch for {name}: expected {expected}, got {actual}. "
+            "The file is corrupt or is not the UCI incident event log."
         )
 
 
@@ -192,6 +193,8 @@ def fetch_log(
             target.unlink()
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = cache_dir / (LOG_ZIP_NAME + ".part")
+    # NOTE: urlopen's timeout bounds the connection and each read, and the
+    # deadline bounds the whole transfer, but neither bounds the DNS lookup.
     deadline = time.monotonic() + timeout_s
     logger.info("Downloading the incident log from %s", url)
     try:
@@ -248,8 +251,8 @@ def locate_log(
         path = Path(explicit).expanduser()
         if not path.is_file():
             raise FileNotFoundError(
-                f"{LOG_ENV_VAR}={explicit} does not exist; point it at "
-                f"{LOG_ZIP_NAME} or {LOG_CSV_NAME}, or unset it"
+                f"{LOG_ENV_VAR}={explicit} not found. Set it to the path of "
+                f"{LOG_ZIP_NAME} or {LOG_CSV_NAME}, or unset it."
             )
         try:
             verify_log_file(path)
@@ -262,7 +265,7 @@ def locate_log(
     if root is None:
         skipped.append("repository root not found")
         return LogSource("synthetic", None, verified=False, skipped=tuple(skipped))
-    shared = root / SHARED_LOG_PATH
+    shared = (root / SHARED_LOG_PATH).resolve()
     if shared.is_file():
         try:
             verify_log_file(shared)
@@ -287,7 +290,7 @@ def locate_log(
 def parse_timestamp(
     value: str, cache: dict[str, datetime] | None = None
 ) -> datetime | None:
-    """Parse a day-first `d/m/yyyy HH:MM` log time as UTC; return None for `?`.
+    """Parse a day-first `d/m/yyyy HH:MM` log time as UTC, or return None for `?`.
 
     Raise ValueError for any other format. `cache` maps strings already parsed.
     """
@@ -312,7 +315,7 @@ def parse_timestamp(
 
 
 def parse_priority(value: str) -> int:
-    """Parse a priority such as `1 - Critical` into 1..4; raise ValueError otherwise."""
+    """Parse a priority such as `1 - Critical` into 1 to 4, or raise ValueError."""
     head = value.strip()[:1]
     if head not in ("1", "2", "3", "4"):
         raise ValueError(
@@ -364,7 +367,10 @@ def parse_log(path: Path) -> list[Incident]:
     for number, trail in trails.items():
         # Sorting is stable, so rows with a repeated sys_mod_count keep file order.
         trail.sort(key=lambda row: int(row[_MOD]))
-        incident = _fold_trail(number, trail, cache, dropped)
+        try:
+            incident = _fold_trail(number, trail, cache, dropped)
+        except ValueError as error:
+            raise IncidentLogError(f"{path}: incident {number}: {error}") from error
         if incident is not None:
             incidents.append(incident)
     incidents.sort(key=lambda incident: (incident.opened_at, incident.number))
@@ -391,12 +397,14 @@ def _fold_trail(
     cache: dict[str, datetime],
     dropped: dict[str, int],
 ) -> Incident | None:
+    # opened_at, resolved_at and closed_at repeat on every row with final values.
     last = trail[-1]
     category = _last_present(trail, _CATEGORY)
     opened_at = parse_timestamp(last[_OPENED], cache)
     resolved_at = parse_timestamp(last[_RESOLVED], cache)
     closed_at = parse_timestamp(last[_CLOSED], cache)
     end = resolved_at or closed_at
+
     if category is None:
         dropped["no category"] += 1
         return None
@@ -406,6 +414,7 @@ def _fold_trail(
     if end is None:
         dropped["no resolved_at or closed_at"] += 1
         return None
+
     handling_s = max(60.0, (end - opened_at).total_seconds())
     first_group = next((row[_GROUP] for row in trail if row[_GROUP] != MISSING), None)
     return Incident(
@@ -430,7 +439,7 @@ def _net_handling_seconds(
     handling_s: float,
     end: datetime,
 ) -> float | None:
-    """Subtract the time spent in an Awaiting state before `end` from `handling_s`."""
+    """Return `handling_s` minus the time spent in an Awaiting state before `end`."""
     times = [parse_timestamp(row[_UPDATED], cache) for row in trail]
     waiting_s = 0.0
     for index in range(len(trail) - 1):
@@ -444,8 +453,8 @@ def _net_handling_seconds(
 
 # The organisation and the trace ------------------------------------------------
 
-# NOTE: an estimate. At noon on 16 March and 13 April 2016 the median resolver
-# had 5 to 7 incidents between opened_at and resolved_at, the 90th percentile 23 to 30.
+# NOTE: an estimate. At noon on 16 March and 13 April 2016 the median resolver had
+# 5 to 7 incidents open (opened but not resolved), and the 90th percentile 23 to 30.
 DEFAULT_WIP_LIMIT = 10
 # Each resolver's 8 most frequent categories cover 91% of the incidents resolvers
 # were last assigned to, and a resolver with all of theirs (up to 32) would match
@@ -454,6 +463,8 @@ SKILLS_PER_STAFF = 8
 OTHER_UNIT_ID = "other"
 ADMIN_ID = "admin-1"
 # Window search range: 98% of the incidents were opened in March to May 2016.
+# NOTE: the busiest 7 days start on 2 March 2016, and made_sla is atypical
+# there: 22% against 61-82% for weeks from 21 March on.
 SEARCH_FROM = date(2016, 3, 1)
 SEARCH_UNTIL = date(2016, 6, 1)
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -470,7 +481,11 @@ class Unit:
 
 @dataclass(frozen=True, slots=True)
 class StaffMember:
-    """A staff profile. `role` is "staff", "supervisor" or "admin"."""
+    """A staff profile. `role` is "staff", "supervisor" or "admin".
+
+    `wip_limit` is the maximum number of active assignments, and 0 takes the
+    member out of rotation.
+    """
 
     id: str
     unit_id: str
@@ -489,7 +504,7 @@ class Organisation:
     unit_of_group: dict[str, str] = field(default_factory=dict)
 
     def unit_for(self, group: str | None) -> str:
-        """Return the unit id of a log group name; unknown or missing is "other"."""
+        """Return the unit id of a log group name, "other" when unknown or missing."""
         return self.unit_of_group.get(group or "", OTHER_UNIT_ID)
 
 
@@ -552,9 +567,9 @@ def build_organisation(
     if units < 2:
         raise ValueError(f"units must be at least 2, got {units}")
     group_counts = Counter(i.assignment_group for i in incidents if i.assignment_group)
-    kept = _ranked(group_counts)[: units - 1]
-    unit_of_group = {group: to_id(group) for group in kept}
-    unit_names = {to_id(group): group for group in kept}
+    kept_groups = _ranked(group_counts)[: units - 1]
+    unit_of_group = {group: to_id(group) for group in kept_groups}
+    unit_names = {to_id(group): group for group in kept_groups}
     unit_names[OTHER_UNIT_ID] = "Other groups"
 
     home_counts: dict[str, Counter[str]] = defaultdict(Counter)
@@ -619,10 +634,8 @@ def _busiest_start(incidents: list[Incident], days: int) -> date:
     first, last = SEARCH_FROM, SEARCH_UNTIL - timedelta(days=days)
     in_range = any(SEARCH_FROM <= day < SEARCH_UNTIL for day in arrivals)
     if not in_range or last < first:
-        first, last = (
-            min(arrivals),
-            max(max(arrivals) - timedelta(days=days - 1), min(arrivals)),
-        )
+        first = min(arrivals)
+        last = max(first, max(arrivals) - timedelta(days=days - 1))
     candidates = [first + timedelta(days=k) for k in range((last - first).days + 1)]
     return max(
         candidates,
@@ -678,7 +691,7 @@ def build_trace(window: Window, organisation: Organisation) -> list[TraceItem]:
 
 @dataclass(frozen=True, slots=True)
 class DemoInput:
-    """What the demo replays: the organisation, the trace and where both came from."""
+    """Input of the demo replay: the organisation, the trace and their source."""
 
     source_description: str
     synthetic: bool

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import pytest
+
 from assignment_engine.devstack.testing import (
     ServerProvider,
     clone_database,
@@ -85,7 +86,10 @@ def nats_url(servers: ServerProvider) -> str:
 
 @pytest.fixture
 async def subject_prefix(nats_url: str) -> AsyncIterator[str]:
-    """Subject prefix unique to one test; streams named after it are deleted after."""
+    """Subject prefix unique to one test.
+
+    Streams whose names contain the prefix are deleted after the test.
+    """
     prefix = new_subject_prefix()
     yield prefix
     await delete_streams(nats_url, prefix)

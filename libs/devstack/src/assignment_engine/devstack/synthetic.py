@@ -6,7 +6,8 @@ style (`Group 3`, `Resolver 17`, `Category 5`), so the organisation, window and
 trace functions run on it unchanged. The shape follows counts taken from the
 log for 1 March to 31 May 2016:
 
-- a median of 364 arrivals on weekdays and 42 on weekend days, peaking 08:00-17:00;
+- about 360 arrivals per weekday and 42 per weekend day (the log's medians are
+  364 and 42), peaking 08:00-17:00;
 - priorities 1% P1, 2% P2, 94% P3 and 3% P4;
 - 58 categories and 70 groups, both skewed, with one group taking 38%;
 - 230 resolvers, of whom 48 work in the largest group;
@@ -30,7 +31,8 @@ from assignment_engine.devstack.incident_log import Incident
 SYNTHETIC_START = date(2016, 3, 7)  # a Monday
 WEEKDAY_ARRIVALS = (360, 35)  # mean and standard deviation per day
 WEEKEND_ARRIVALS = (42, 10)
-# Share of weekday arrivals by hour of day (UTC), in percent, counted in the log.
+# Share of weekday arrivals by hour of day (UTC) in the log, in percent. Weekend
+# days use the same profile.
 HOURLY_PERCENT = (
     0.9, 0.7, 0.5, 0.4, 0.4, 0.4, 1.1, 2.2, 10.4, 12.4, 11.8, 10.1,
     5.5, 6.7, 9.3, 8.8, 7.6, 4.4, 1.8, 1.1, 0.8, 1.4, 0.8, 0.5,

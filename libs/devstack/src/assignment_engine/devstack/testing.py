@@ -3,7 +3,7 @@
 `ServerProvider` picks each server independently, in this order:
 
 1. the URL in `AE_TEST_DATABASE_URL` or `AE_TEST_NATS_URL`, when set;
-2. a Testcontainers container, when a Docker engine answers a ping;
+2. a Testcontainers container, when a Docker engine responds to a ping;
 3. an embedded server from `assignment_engine.devstack.servers`.
 
 Each test gets its own database, cloned from a template database that holds the
@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import nats
+
 from assignment_engine.devstack.servers import EmbeddedNats, EmbeddedPostgres
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ ServerSource = Literal["environment", "testcontainers", "embedded"]
 
 
 def docker_engine_available(timeout: int = DOCKER_PING_TIMEOUT_S) -> bool:
-    """Return whether a Docker engine answers a ping within `timeout` seconds."""
+    """Return whether a Docker engine responds to a ping within `timeout` seconds."""
     try:
         import docker
 
@@ -68,8 +69,8 @@ class ServerProvider:
     """PostgreSQL and NATS servers for one test session.
 
     `admin_database_url` connects as a superuser to a maintenance database, so
-    tests can create and drop databases through it. Servers started here are
-    stopped by close(); servers given by URL are left running.
+    tests can create and drop databases through it. close() stops the servers
+    started here and leaves servers given by URL running.
     """
 
     def __init__(self, work_dir: Path | None = None) -> None:
@@ -83,7 +84,7 @@ class ServerProvider:
         self.nats_source: ServerSource | None = None
 
     def start(self) -> Self:
-        """Choose and start both servers; return self."""
+        """Choose and start both servers, then return self."""
         try:
             self._start_postgres()
             self._start_nats()
@@ -166,8 +167,8 @@ class ServerProvider:
         self.nats_url = server.url()
         self.nats_source = "embedded"
 
-    # NOTE: no Docker engine was available where this module was written, so the
-    # two container paths below have not been run.
+    # NOTE: the two container paths below have never been run against a Docker
+    # engine, so the image tags and container settings are unverified.
     def _start_postgres_container(self) -> str:
         from testcontainers.community.postgres import PostgresContainer
 
@@ -282,7 +283,9 @@ async def clone_database(
     """Create a database `ae_test_<random>` from `template`; return its URL.
 
     CREATE DATABASE fails while another session is connected to the template,
-    so that error is retried until `max_wait` seconds have passed.
+    after PostgreSQL itself has waited about 5 s for it to leave (measured on
+    PostgreSQL 15). That error is retried until `max_wait` seconds have passed,
+    so the actual wait can exceed `max_wait` by one such attempt.
     """
     name = new_database_name()
     statement = f"CREATE DATABASE {_quoted(name)} TEMPLATE {_quoted(template)}"
@@ -339,7 +342,7 @@ async def delete_streams(nats_url: str, prefix: str) -> list[str]:
     derived from the prefix, such as its uppercase form with a suffix.
     """
     if not prefix:
-        raise ValueError("prefix is empty; it would match every stream")
+        raise ValueError("an empty prefix is invalid because it matches every stream")
     needle = prefix.lower()
     client = await nats.connect(nats_url, connect_timeout=CONNECT_TIMEOUT_S)
     try:

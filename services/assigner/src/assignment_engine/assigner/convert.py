@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from assignment_engine.api.v1 import assigner_pb2, common_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
+from assignment_engine.core.records import set_time, work_item
 
 ASSIGNMENT_STATUS = {
     "assigned": common_pb2.ASSIGNMENT_STATUS_ASSIGNED,
@@ -16,38 +15,12 @@ ASSIGNMENT_STATUS = {
     "cancelled": common_pb2.ASSIGNMENT_STATUS_CANCELLED,
 }
 STATUS_NAMES = {value: name for name, value in ASSIGNMENT_STATUS.items()}
-WORK_ITEM_STATE = {
-    "queued": common_pb2.WORK_ITEM_STATE_QUEUED,
-    "assigned": common_pb2.WORK_ITEM_STATE_ASSIGNED,
-    "completed": common_pb2.WORK_ITEM_STATE_COMPLETED,
-    "cancelled": common_pb2.WORK_ITEM_STATE_CANCELLED,
-}
 DECISION_KIND = {
     "assigned": assigner_pb2.DECISION_KIND_ASSIGNED,
     "queued": assigner_pb2.DECISION_KIND_QUEUED,
     "assigned_from_queue": assigner_pb2.DECISION_KIND_ASSIGNED_FROM_QUEUE,
     "reassigned": assigner_pb2.DECISION_KIND_REASSIGNED,
 }
-
-
-def set_time(target: Timestamp, value: datetime | None) -> None:
-    if value is not None:
-        target.FromDatetime(value)
-
-
-def work_item(row: Any, id_column: str = "id") -> common_pb2.WorkItem:
-    message = common_pb2.WorkItem(
-        id=str(row[id_column]),
-        type=row["type"],
-        external_id=row["external_id"],
-        title=row["title"],
-        required_skills=list(row["required_skills"]),
-        target_unit_id=row["target_unit_id"] or "",
-        priority=row["priority"],
-        state=WORK_ITEM_STATE[row["state"]],
-    )
-    set_time(message.received_at, row["received_at"])
-    return message
 
 
 def assignment(row: Any) -> common_pb2.Assignment:

@@ -6,10 +6,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import grpc
+
 from assignment_engine.api.v1 import assigner_pb2, assigner_pb2_grpc, common_pb2
 from assignment_engine.assigner import convert
 from assignment_engine.assigner.store import AssignerStore, NewWorkItem
-from assignment_engine.core import paging, validation
+from assignment_engine.core import paging, records, validation
 from assignment_engine.core.errors import InvalidArgument
 
 MAX_REQUIRED_SKILLS = 32
@@ -75,7 +76,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
         if result.created:
             self._committed()
         response = assigner_pb2.SubmitWorkItemResponse(
-            work_item=convert.work_item(result.work_item), created=result.created
+            work_item=records.work_item(result.work_item), created=result.created
         )
         state = result.work_item["state"]
         if state == "assigned" and result.assignment is not None:
@@ -87,7 +88,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
             response.outcome = assigner_pb2.SUBMIT_OUTCOME_CLOSED
             if result.assignment is not None:
                 response.assignment.CopyFrom(convert.assignment(result.assignment))
-        convert.set_time(response.sla_deadline, result.deadline)
+        records.set_time(response.sla_deadline, result.deadline)
         return response
 
     async def GetWorkItem(
@@ -119,7 +120,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
                     max_length=MAX_EXTERNAL_ID_LENGTH,
                 ),
             )
-        response = assigner_pb2.GetWorkItemResponse(work_item=convert.work_item(item))
+        response = assigner_pb2.GetWorkItemResponse(work_item=records.work_item(item))
         if assignment is not None:
             response.assignment.CopyFrom(convert.assignment(assignment))
         return response
@@ -214,7 +215,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
         item, assignment = await self.store.cancel(work_item_id, reason)
         self._committed()
         response = assigner_pb2.CancelWorkItemResponse(
-            work_item=convert.work_item(item)
+            work_item=records.work_item(item)
         )
         if assignment is not None:
             response.assignment.CopyFrom(convert.assignment(assignment))
@@ -229,7 +230,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
             validation.require_uuid("work_item_id", request.work_item_id)
         )
         return assigner_pb2.ExplainAssignmentResponse(
-            work_item=convert.work_item(item),
+            work_item=records.work_item(item),
             decisions=[convert.decision(row) for row in decisions],
         )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import asyncpg
+
 from assignment_engine.api.v1 import common_pb2, events_pb2
 from assignment_engine.assigner.config import AssignerSettings
 from assignment_engine.assigner.scoring import Breakdown, Candidate, score
