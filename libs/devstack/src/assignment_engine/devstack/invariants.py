@@ -34,7 +34,9 @@ class CheckResult:
         return not self.violations
 
 
-async def check_all(conn: asyncpg.Connection, *, min_skill_matches: int = 1) -> list[CheckResult]:
+async def check_all(
+    conn: asyncpg.Connection, *, min_skill_matches: int = 1
+) -> list[CheckResult]:
     """Run every invariant check; a result's `violations` lists offending rows."""
     results = []
     for description, name in CHECKS:

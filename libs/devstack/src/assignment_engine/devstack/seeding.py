@@ -13,7 +13,11 @@ import asyncpg
 
 
 async def add_unit(
-    conn: asyncpg.Connection, unit_id: str, *, supervisor_id: str | None = None, timezone: str = "UTC"
+    conn: asyncpg.Connection,
+    unit_id: str,
+    *,
+    supervisor_id: str | None = None,
+    timezone: str = "UTC",
 ) -> None:
     await conn.execute(
         "INSERT INTO units (id, name, supervisor_id, timezone) VALUES ($1, $1, $2, $3)",
@@ -23,8 +27,12 @@ async def add_unit(
     )
 
 
-async def set_supervisor(conn: asyncpg.Connection, unit_id: str, supervisor_id: str | None) -> None:
-    await conn.execute("UPDATE units SET supervisor_id = $2 WHERE id = $1", unit_id, supervisor_id)
+async def set_supervisor(
+    conn: asyncpg.Connection, unit_id: str, supervisor_id: str | None
+) -> None:
+    await conn.execute(
+        "UPDATE units SET supervisor_id = $2 WHERE id = $1", unit_id, supervisor_id
+    )
 
 
 async def add_staff(
@@ -54,7 +62,9 @@ async def add_staff(
         escalates_to_id,
     )
     await conn.execute(
-        "INSERT INTO staff_load (staff_id, active_count) VALUES ($1, $2)", staff_id, active_count
+        "INSERT INTO staff_load (staff_id, active_count) VALUES ($1, $2)",
+        staff_id,
+        active_count,
     )
 
 

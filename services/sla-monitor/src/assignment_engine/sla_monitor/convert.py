@@ -1,0 +1,106 @@
+"""Database rows to API messages, and the SLA state of a clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from assignment_engine.api.v1 import sla_monitor_pb2
+
+ESCALATION_REASON = {
+    "sla_breach": sla_monitor_pb2.ESCALATION_REASON_SLA_BREACH,
+    "sla_warning": sla_monitor_pb2.ESCALATION_REASON_SLA_WARNING,
+    "re_escalation": sla_monitor_pb2.ESCALATION_REASON_RE_ESCALATION,
+    "manual": sla_monitor_pb2.ESCALATION_REASON_MANUAL,
+}
+ESCALATION_STATE = {
+    "open": sla_monitor_pb2.ESCALATION_STATE_OPEN,
+    "acknowledged": sla_monitor_pb2.ESCALATION_STATE_ACKNOWLEDGED,
+    "resolved": sla_monitor_pb2.ESCALATION_STATE_RESOLVED,
+}
+STATE_NAMES = {value: name for name, value in ESCALATION_STATE.items()}
+
+
+def set_time(target: Timestamp, value: datetime | None) -> None:
+    if value is not None:
+        target.FromDatetime(value)
+
+
+def sla_state(row: Any) -> tuple[sla_monitor_pb2.SlaState.ValueType, timedelta]:
+    """Return the state of a clock row and the time remaining to its deadline.
+
+    A stopped clock is MET when it stopped before its deadline, else MISSED, and
+    has zero remaining. A running clock is compared with the database time in
+    `row["now"]`, or with its pause time while paused, because resuming moves
+    the deadline out by the pause.
+    """
+    deadline: datetime = row["deadline"]
+    stopped_at: datetime | None = row["stopped_at"]
+    if stopped_at is not None:
+        if stopped_at < deadline:
+            return sla_monitor_pb2.SLA_STATE_MET, timedelta(0)
+        return sla_monitor_pb2.SLA_STATE_MISSED, timedelta(0)
+    # NOTE: the pause rule assumes that resuming a clock shifts warning_at and
+    # deadline by the paused time; nothing in this service pauses or resumes.
+    as_of: datetime = row["paused_since"] or row["now"]
+    remaining = deadline - as_of
+    if as_of >= deadline:
+        return sla_monitor_pb2.SLA_STATE_BREACHED, remaining
+    if as_of >= row["warning_at"]:
+        return sla_monitor_pb2.SLA_STATE_WARNING, remaining
+    return sla_monitor_pb2.SLA_STATE_ON_TRACK, remaining
+
+
+def sla_status(row: Any) -> sla_monitor_pb2.SlaStatus:
+    state, remaining = sla_state(row)
+    message = sla_monitor_pb2.SlaStatus(
+        work_item_id=str(row["work_item_id"]), state=state
+    )
+    set_time(message.received_at, row["received_at"])
+    set_time(message.warning_at, row["warning_at"])
+    set_time(message.deadline, row["deadline"])
+    message.remaining.FromTimedelta(remaining)
+    set_time(message.warned_at, row["warned_at"])
+    set_time(message.breached_at, row["breached_at"])
+    set_time(message.stopped_at, row["stopped_at"])
+    message.resolution_target.FromTimedelta(row["resolution_target"])
+    return message
+
+
+def policy(row: Any) -> sla_monitor_pb2.SlaPolicy:
+    message = sla_monitor_pb2.SlaPolicy(
+        work_item_type=row["work_item_type"],
+        priority=row["priority"],
+        warning_fraction=row["warning_fraction"],
+    )
+    message.resolution_target.FromTimedelta(row["resolution_target"])
+    message.re_escalation_interval.FromTimedelta(row["re_escalation_interval"])
+    return message
+
+
+def escalation_state(row: Any) -> str:
+    if row["resolved_at"] is not None:
+        return "resolved"
+    if row["acknowledged_at"] is not None:
+        return "acknowledged"
+    return "open"
+
+
+def escalation(row: Any) -> sla_monitor_pb2.Escalation:
+    message = sla_monitor_pb2.Escalation(
+        id=str(row["id"]),
+        work_item_id=str(row["work_item_id"]),
+        assignment_id=str(row["assignment_id"]) if row["assignment_id"] else "",
+        escalated_from_id=row["escalated_from_id"] or "",
+        escalated_to_id=row["escalated_to_id"],
+        reason=ESCALATION_REASON[row["reason"]],
+        level=row["level"],
+        state=ESCALATION_STATE[escalation_state(row)],
+        notes=row["notes"],
+    )
+    set_time(message.escalated_at, row["escalated_at"])
+    set_time(message.acknowledged_at, row["acknowledged_at"])
+    set_time(message.resolved_at, row["resolved_at"])
+    return message

@@ -1,0 +1,279 @@
+"""The detection loop: marks SLA warnings and breaches and escalates breaches.
+
+Each batch is one transaction that claims due clocks with FOR UPDATE SKIP LOCKED,
+marks them in the same statement, inserts the escalations and writes the outbox
+events. Any number of monitors may run against one database: a clock is claimed
+by one transaction only, and the partial unique index on (work_item_id, level)
+rejects a second level 1 escalation of an item in any case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import asyncpg
+
+from assignment_engine.api.v1 import events_pb2
+from assignment_engine.core import logs, subjects
+from assignment_engine.core.db import CONNECTION_ERRORS, run_in_transaction
+from assignment_engine.core.errors import EngineError
+from assignment_engine.core.outbox import add_event
+from assignment_engine.core.sql import load_queries
+from assignment_engine.sla_monitor.config import SlaMonitorSettings
+
+logger = logging.getLogger(__name__)
+queries = load_queries("assignment_engine.sla_monitor", "store.sql")
+
+BREACH_LEVEL = 1
+# Batches run back to back before the loop sleeps once; more due clocks are
+# then claimed on the next pass, which starts at once.
+MAX_BATCHES_PER_PASS = 20
+# Shortest sleep between passes, so clocks that are due but held by another
+# transaction are retried without spinning.
+MIN_SLEEP_S = 0.01
+MAX_BACKOFF_S = 5.0
+# Failures of a pass that are logged and retried: the database is unreachable,
+# a statement failed, or a transaction kept conflicting.
+PASS_ERRORS: tuple[type[BaseException], ...] = (
+    EngineError,
+    asyncpg.PostgresError,
+    *CONNECTION_ERRORS,
+)
+
+
+@dataclass(frozen=True)
+class Breach:
+    work_item_id: uuid.UUID
+    assignee_id: str | None
+    # None when nobody could receive the escalation.
+    escalation_id: uuid.UUID | None
+    escalated_to_id: str | None
+    # False when the item already had a level 1 escalation.
+    newly_escalated: bool
+
+
+@dataclass
+class BatchResult:
+    warned: list[uuid.UUID] = field(default_factory=list)
+    breaches: list[Breach] = field(default_factory=list)
+
+
+class SlaMonitor:
+    """Finds due SLA clocks and marks them, until cancelled."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        settings: SlaMonitorSettings,
+        on_commit: Callable[[], None],
+    ) -> None:
+        self.pool = pool
+        self.batch_size = settings.batch_size
+        self.tick_interval_s = settings.tick_interval_s
+        # Called after a transaction that wrote outbox events has committed.
+        self.on_commit = on_commit
+        self.warned = 0
+        self.breached = 0
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                delay = await self.run_pass()
+            except PASS_ERRORS as exc:
+                failures += 1
+                delay = min(MAX_BACKOFF_S, self.tick_interval_s * 2 ** min(failures, 8))
+                # One warning per outage, then one per 20 failed passes.
+                if failures == 1 or failures % 20 == 0:
+                    logger.warning(
+                        "SLA pass failed (%s: %s); retrying in %.2f s",
+                        type(exc).__name__,
+                        exc,
+                        delay,
+                        extra=logs.fields(
+                            event="sla_pass_failed", attempt=failures, delay_s=delay
+                        ),
+                    )
+            else:
+                if failures:
+                    logger.info(
+                        "SLA monitor recovered after %d failed passes",
+                        failures,
+                        extra=logs.fields(event="sla_pass_recovered", attempt=failures),
+                    )
+                failures = 0
+            await asyncio.sleep(delay)
+
+    async def run_pass(self) -> float:
+        """Process the due clocks batch by batch; return the seconds to sleep."""
+        for _ in range(MAX_BATCHES_PER_PASS):
+            result = await run_in_transaction(
+                self.pool, self._process_batch, action="process due SLA clocks"
+            )
+            if result.warned or result.breaches:
+                self.on_commit()
+                self._log_batch(result)
+            full = (
+                len(result.warned) == self.batch_size
+                or len(result.breaches) == self.batch_size
+            )
+            if not full:
+                break
+        else:
+            # Every batch was full, so more clocks are due: start the next pass now.
+            return 0.0
+        async with self.pool.acquire() as conn:
+            due_in: float | None = await conn.fetchval(queries.seconds_until_due)
+        if due_in is None:
+            return self.tick_interval_s
+        return min(self.tick_interval_s, max(MIN_SLEEP_S, due_in))
+
+    async def _process_batch(self, conn: asyncpg.Connection) -> BatchResult:
+        result = BatchResult()
+        for row in await conn.fetch(queries.claim_warnings, self.batch_size):
+            await _add_warning(
+                conn,
+                row["work_item_id"],
+                row["assignee_id"],
+                row["deadline"],
+                row["warned_at"],
+            )
+            result.warned.append(row["work_item_id"])
+
+        claimed = await conn.fetch(queries.claim_breaches, self.batch_size)
+        for row in claimed:
+            # A breach implies the warning time passed, so a clock that was never
+            # warned gets its warning event too.
+            if row["warned_now"]:
+                await _add_warning(
+                    conn,
+                    row["work_item_id"],
+                    row["assignee_id"],
+                    row["deadline"],
+                    row["breached_at"],
+                )
+                result.warned.append(row["work_item_id"])
+        result.breaches = await _escalate(conn, claimed)
+        for breach, row in zip(result.breaches, claimed, strict=True):
+            event = events_pb2.SlaBreached(
+                work_item_id=str(breach.work_item_id),
+                assignee_id=breach.assignee_id or "",
+                escalation_id=str(breach.escalation_id) if breach.escalation_id else "",
+                escalated_to_id=breach.escalated_to_id or "",
+                level=BREACH_LEVEL if breach.escalation_id else 0,
+            )
+            event.occurred_at.FromDatetime(row["breached_at"])
+            await add_event(conn, subjects.SLA_BREACHED, event)
+        return result
+
+    def _log_batch(self, result: BatchResult) -> None:
+        self.warned += len(result.warned)
+        self.breached += len(result.breaches)
+        for breach in result.breaches:
+            ids = {
+                "work_item_id": str(breach.work_item_id),
+                "assignee_id": breach.assignee_id,
+            }
+            if breach.escalation_id is None:
+                logger.error(
+                    "SLA of work item %s breached without an escalation: there is "
+                    "no escalation contact, unit supervisor or admin other than "
+                    "the assignee; add an admin",
+                    breach.work_item_id,
+                    extra=logs.fields(event="sla_breach_unescalated", **ids),
+                )
+            elif breach.newly_escalated:
+                logger.info(
+                    "SLA breached; escalated to %s",
+                    breach.escalated_to_id,
+                    extra=logs.fields(
+                        event="sla_breach_escalated",
+                        escalation_id=str(breach.escalation_id),
+                        staff_id=breach.escalated_to_id,
+                        **ids,
+                    ),
+                )
+            else:
+                logger.info(
+                    "SLA breached; the item already had a level 1 escalation",
+                    extra=logs.fields(
+                        event="sla_breach_already_escalated",
+                        escalation_id=str(breach.escalation_id),
+                        staff_id=breach.escalated_to_id,
+                        **ids,
+                    ),
+                )
+        logger.info(
+            "marked %d SLA warnings and %d breaches",
+            len(result.warned),
+            len(result.breaches),
+            extra=logs.fields(
+                event="sla_batch_marked",
+                warnings=len(result.warned),
+                breaches=len(result.breaches),
+            ),
+        )
+
+
+async def _add_warning(
+    conn: asyncpg.Connection,
+    work_item_id: uuid.UUID,
+    assignee_id: str | None,
+    deadline: datetime,
+    warned_at: datetime,
+) -> None:
+    event = events_pb2.SlaWarning(
+        work_item_id=str(work_item_id), assignee_id=assignee_id or ""
+    )
+    event.deadline.FromDatetime(deadline)
+    event.occurred_at.FromDatetime(warned_at)
+    await add_event(conn, subjects.SLA_WARNING, event)
+
+
+async def _escalate(
+    conn: asyncpg.Connection, claimed: list[asyncpg.Record]
+) -> list[Breach]:
+    """Insert the level 1 escalation of each claimed breach that has a recipient.
+
+    Returns one `Breach` per row of `claimed`, in the same order.
+    """
+    with_recipient = [row for row in claimed if row["escalated_to_id"] is not None]
+    escalations: dict[uuid.UUID, asyncpg.Record] = {}
+    if with_recipient:
+        inserted = await conn.fetch(
+            queries.insert_breach_escalations,
+            [uuid.uuid4() for _ in with_recipient],
+            [row["work_item_id"] for row in with_recipient],
+            [row["assignment_id"] for row in with_recipient],
+            [row["assignee_id"] for row in with_recipient],
+            [row["escalated_to_id"] for row in with_recipient],
+        )
+        escalations = {row["work_item_id"]: row for row in inserted}
+    new_ids = set(escalations)
+    skipped = [
+        row["work_item_id"]
+        for row in with_recipient
+        if row["work_item_id"] not in escalations
+    ]
+    if skipped:
+        existing = await conn.fetch(queries.existing_breach_escalations, skipped)
+        escalations.update({row["work_item_id"]: row for row in existing})
+
+    breaches = []
+    for row in claimed:
+        escalation = escalations.get(row["work_item_id"])
+        breaches.append(
+            Breach(
+                work_item_id=row["work_item_id"],
+                assignee_id=row["assignee_id"],
+                escalation_id=escalation["id"] if escalation else None,
+                escalated_to_id=escalation["escalated_to_id"] if escalation else None,
+                newly_escalated=row["work_item_id"] in new_ids,
+            )
+        )
+    return breaches

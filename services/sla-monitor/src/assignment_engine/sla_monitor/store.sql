@@ -1,0 +1,202 @@
+-- name: claim_warnings
+-- Claim running clocks whose warning time has passed and mark them warned, oldest
+-- warning first, skipping clocks another transaction holds. $1 batch size.
+-- Returns each claimed clock with the item's active assignee (NULL when queued).
+WITH due AS (
+    SELECT work_item_id
+    FROM sla_clocks
+    WHERE warning_at <= now()
+      AND warned_at IS NULL
+      AND breached_at IS NULL
+      AND stopped_at IS NULL
+      AND paused_since IS NULL
+    ORDER BY warning_at
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+),
+marked AS (
+    UPDATE sla_clocks c
+    SET warned_at = now()
+    FROM due
+    WHERE c.work_item_id = due.work_item_id
+    RETURNING c.work_item_id, c.deadline, c.warned_at
+)
+SELECT m.work_item_id, m.deadline, m.warned_at, a.assignee_id
+FROM marked m
+LEFT JOIN assignments a
+       ON a.work_item_id = m.work_item_id
+      AND a.status IN ('assigned', 'in_progress', 'on_hold')
+ORDER BY m.work_item_id
+
+-- name: claim_breaches
+-- Claim running clocks whose deadline has passed and mark them breached (and
+-- warned, when the warning was not marked yet), skipping clocks or work items
+-- another transaction holds. $1 batch size.
+-- The work item is locked FOR KEY SHARE up front, the lock the escalation's
+-- foreign key takes anyway, so this transaction never waits for the assigner:
+-- an item it is changing is skipped and claimed on a later pass.
+-- Returns each claimed clock with the active assignment (NULL when queued) and
+-- the recipient of its escalation, which is never the assignee:
+--   assigned item: the assignee's escalates_to_id, else the supervisor of the
+--     assignee's unit, else the admin with the lowest id in "C" collation order;
+--   queued item: the supervisor of the target unit, else that admin.
+-- escalated_to_id is NULL when nobody qualifies.
+WITH due AS (
+    SELECT c.work_item_id, c.warned_at IS NULL AS warned_now
+    FROM sla_clocks c
+    JOIN work_items w ON w.id = c.work_item_id
+    WHERE c.deadline <= now()
+      AND c.breached_at IS NULL
+      AND c.stopped_at IS NULL
+      AND c.paused_since IS NULL
+    ORDER BY c.deadline
+    LIMIT $1
+    FOR UPDATE OF c SKIP LOCKED
+    FOR KEY SHARE OF w SKIP LOCKED
+),
+marked AS (
+    UPDATE sla_clocks c
+    SET breached_at = now(),
+        warned_at = coalesce(c.warned_at, now())
+    FROM due
+    WHERE c.work_item_id = due.work_item_id
+    RETURNING c.work_item_id, c.deadline, c.breached_at, due.warned_now
+)
+SELECT m.work_item_id, m.deadline, m.breached_at, m.warned_now,
+       a.id AS assignment_id, a.assignee_id,
+       coalesce(
+           CASE WHEN a.id IS NULL THEN target.supervisor_id END,
+           nullif(s.escalates_to_id, a.assignee_id),
+           nullif(home.supervisor_id, a.assignee_id),
+           (SELECT admin.id
+            FROM staff admin
+            WHERE admin.role = 'admin'
+              AND admin.id IS DISTINCT FROM a.assignee_id
+            ORDER BY admin.id COLLATE "C"
+            LIMIT 1)
+       ) AS escalated_to_id
+FROM marked m
+JOIN work_items w ON w.id = m.work_item_id
+LEFT JOIN units target ON target.id = w.target_unit_id
+LEFT JOIN assignments a
+       ON a.work_item_id = m.work_item_id
+      AND a.status IN ('assigned', 'in_progress', 'on_hold')
+LEFT JOIN staff s ON s.id = a.assignee_id
+LEFT JOIN units home ON home.id = s.unit_id
+ORDER BY m.work_item_id
+
+-- name: insert_breach_escalations
+-- Insert the level 1 escalation of each breached item unless the item already
+-- has one; the partial unique index on (work_item_id, level) decides, so no two
+-- monitors can escalate an item twice. $1 ids, $2 work items, $3 assignments,
+-- $4 escalated-from staff, $5 escalated-to staff (parallel arrays).
+-- Returns the rows inserted.
+INSERT INTO escalation_events (id, work_item_id, assignment_id, escalated_from_id,
+                               escalated_to_id, reason, level)
+SELECT e.id, e.work_item_id, e.assignment_id, e.escalated_from_id, e.escalated_to_id,
+       'sla_breach', 1
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
+     AS e (id, work_item_id, assignment_id, escalated_from_id, escalated_to_id)
+ON CONFLICT (work_item_id, level) WHERE reason IN ('sla_breach', 're_escalation')
+DO NOTHING
+RETURNING id, work_item_id, escalated_to_id
+
+-- name: existing_breach_escalations
+-- The level 1 escalations of the given items. $1 work items.
+SELECT id, work_item_id, escalated_to_id
+FROM escalation_events
+WHERE work_item_id = ANY ($1::uuid[])
+  AND level = 1
+  AND reason IN ('sla_breach', 're_escalation')
+
+-- name: seconds_until_due
+-- Seconds from now until the earliest warning or deadline of a running clock
+-- (negative when one is overdue), or NULL when no clock is running. Each
+-- subquery reads one of the partial indexes on due times.
+SELECT extract(epoch FROM least(
+    (SELECT min(warning_at) FROM sla_clocks
+     WHERE warned_at IS NULL AND breached_at IS NULL AND stopped_at IS NULL
+       AND paused_since IS NULL),
+    (SELECT min(deadline) FROM sla_clocks
+     WHERE breached_at IS NULL AND stopped_at IS NULL AND paused_since IS NULL)
+) - clock_timestamp())::float8
+
+-- name: get_status
+-- A work item's SLA clock, with the database time to compute its state at.
+-- $1 work item.
+SELECT c.work_item_id, w.received_at, c.resolution_target, c.warning_at, c.deadline,
+       c.paused_since, c.warned_at, c.breached_at, c.stopped_at,
+       clock_timestamp() AS now
+FROM sla_clocks c
+JOIN work_items w ON w.id = c.work_item_id
+WHERE c.work_item_id = $1
+
+-- name: upsert_policy
+-- Create or replace the policy of a type and priority. $1 type, $2 priority,
+-- $3 resolution target, $4 warning fraction, $5 re-escalation interval.
+INSERT INTO sla_policies (work_item_type, priority, resolution_target, warning_fraction,
+                          re_escalation_interval)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (work_item_type, priority) DO UPDATE
+SET resolution_target = excluded.resolution_target,
+    warning_fraction = excluded.warning_fraction,
+    re_escalation_interval = excluded.re_escalation_interval,
+    updated_at = now()
+RETURNING work_item_type, priority, resolution_target, warning_fraction,
+          re_escalation_interval
+
+-- name: list_policies
+-- Every policy by type in "C" collation order (so "*" comes first), then priority.
+SELECT work_item_type, priority, resolution_target, warning_fraction,
+       re_escalation_interval
+FROM sla_policies
+ORDER BY work_item_type COLLATE "C", priority
+
+-- name: list_escalations
+-- Escalations newest first, after a keyset position. $1 recipient or NULL,
+-- $2 states ('open', 'acknowledged', 'resolved') or NULL, $3 work item or NULL,
+-- $4 and $5 the escalated_at and id of the last row of the previous page (or
+-- NULL), $6 limit.
+SELECT id, work_item_id, assignment_id, escalated_from_id, escalated_to_id, reason,
+       level, escalated_at, acknowledged_at, resolved_at, notes
+FROM escalation_events
+WHERE ($1::text IS NULL OR escalated_to_id = $1)
+  AND ($2::text[] IS NULL
+       OR (CASE WHEN resolved_at IS NOT NULL THEN 'resolved'
+                WHEN acknowledged_at IS NOT NULL THEN 'acknowledged'
+                ELSE 'open' END) = ANY ($2::text[]))
+  AND ($3::uuid IS NULL OR work_item_id = $3)
+  AND ($4::timestamptz IS NULL OR (escalated_at, id) < ($4::timestamptz, $5::uuid))
+ORDER BY escalated_at DESC, id DESC
+LIMIT $6
+
+-- name: acknowledge_escalation
+-- Acknowledge an escalation and append the note (when not empty) to its notes.
+-- $1 escalation, $2 note. Returns nothing unless it was neither acknowledged
+-- nor resolved.
+UPDATE escalation_events
+SET acknowledged_at = now(),
+    notes = CASE WHEN $2::text = '' THEN notes
+                 WHEN notes = '' THEN $2::text
+                 ELSE notes || E'\n' || $2::text END
+WHERE id = $1 AND acknowledged_at IS NULL AND resolved_at IS NULL
+RETURNING id, work_item_id, assignment_id, escalated_from_id, escalated_to_id, reason,
+          level, escalated_at, acknowledged_at, resolved_at, notes
+
+-- name: resolve_escalation
+-- Resolve an escalation, acknowledging it too when it was not, and append the
+-- note (when not empty) to its notes. $1 escalation, $2 note. Returns nothing
+-- unless it was unresolved.
+UPDATE escalation_events
+SET resolved_at = now(),
+    acknowledged_at = coalesce(acknowledged_at, now()),
+    notes = CASE WHEN $2::text = '' THEN notes
+                 WHEN notes = '' THEN $2::text
+                 ELSE notes || E'\n' || $2::text END
+WHERE id = $1 AND resolved_at IS NULL
+RETURNING id, work_item_id, assignment_id, escalated_from_id, escalated_to_id, reason,
+          level, escalated_at, acknowledged_at, resolved_at, notes
+
+-- name: escalation_stamps
+-- $1 escalation.
+SELECT acknowledged_at, resolved_at FROM escalation_events WHERE id = $1

@@ -1,0 +1,104 @@
+"""Services started in-process on one fresh database and subject prefix."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import asyncpg
+import grpc
+import pytest
+
+from assignment_engine.api.v1 import assigner_pb2_grpc, queue_pb2_grpc
+from assignment_engine.assigner import app as assigner_app
+from assignment_engine.assigner.config import DEFAULT_CANDIDATE_LIMIT, AssignerSettings
+from assignment_engine.assigner.scoring import DEFAULT_MIN_SKILL_MATCHES, Weights
+from assignment_engine.core.config import CommonSettings
+from assignment_engine.core.runtime import ServiceRuntime
+from assignment_engine.queue import app as queue_app
+from assignment_engine.queue.config import QueueSettings
+
+
+def common_settings(database_url: str, nats_url: str, prefix: str) -> CommonSettings:
+    return CommonSettings(
+        database_url=database_url,
+        nats_url=nats_url,
+        subject_prefix=prefix,
+        bind_host="127.0.0.1",
+        db_pool_min=1,
+        db_pool_max=10,
+        grpc_max_message_bytes=4 * 1024 * 1024,
+        log_level="INFO",
+    )
+
+
+def assigner_settings(common: CommonSettings) -> AssignerSettings:
+    return AssignerSettings(
+        common=common,
+        port=0,
+        weights=Weights(),
+        min_skill_matches=DEFAULT_MIN_SKILL_MATCHES,
+        candidate_limit=DEFAULT_CANDIDATE_LIMIT,
+    )
+
+
+def queue_settings(
+    common: CommonSettings, assigner_port: int, sweep_interval_s: float = 30.0
+) -> QueueSettings:
+    return QueueSettings(
+        common=common,
+        port=0,
+        assigner_address=f"127.0.0.1:{assigner_port}",
+        debounce_s=0.01,
+        sweep_interval_s=sweep_interval_s,
+        offer_batch=50,
+        assigner_timeout_s=10.0,
+    )
+
+
+@dataclass
+class Engine:
+    common: CommonSettings
+    runtimes: dict[str, ServiceRuntime] = field(default_factory=dict)
+    channels: list[grpc.aio.Channel] = field(default_factory=list)
+
+    def channel(self, name: str) -> grpc.aio.Channel:
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{self.runtimes[name].port}")
+        self.channels.append(channel)
+        return channel
+
+    @property
+    def assigner(self) -> assigner_pb2_grpc.AssignerServiceStub:
+        return assigner_pb2_grpc.AssignerServiceStub(self.channel("assigner"))
+
+    @property
+    def queue(self) -> queue_pb2_grpc.QueueServiceStub:
+        return queue_pb2_grpc.QueueServiceStub(self.channel("queue"))
+
+    async def close(self) -> None:
+        for channel in self.channels:
+            await channel.close()
+        for runtime in reversed(list(self.runtimes.values())):
+            await runtime.close()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def engine(
+    database_url: str, nats_url: str, subject_prefix: str
+) -> AsyncIterator[Engine]:
+    """The assigner and the queue service; the sweep is slow so events do the work."""
+    common = common_settings(database_url, nats_url, subject_prefix)
+    running = Engine(common)
+    running.runtimes["assigner"] = await assigner_app.start(assigner_settings(common))
+    running.runtimes["queue"] = await queue_app.start(
+        queue_settings(common, running.runtimes["assigner"].port)
+    )
+    yield running
+    await running.close()
