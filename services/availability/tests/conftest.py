@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import grpc
 import pytest
-from assignment_engine.api.v1 import availability_pb2_grpc
+from assignment_engine.api.v1 import availability_pb2, availability_pb2_grpc, common_pb2
 from assignment_engine.availability import app
 from assignment_engine.availability.config import AvailabilitySettings
 from assignment_engine.core.config import CommonSettings
@@ -60,3 +60,19 @@ async def database(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(database_url)
     yield conn
     await conn.close()
+
+
+@pytest.fixture
+async def alice(stub: availability_pb2_grpc.AvailabilityServiceStub) -> str:
+    """Create unit "ops" with staff member "alice" (WIP limit 3); return her id."""
+    await stub.UpsertUnit(
+        availability_pb2.UpsertUnitRequest(unit=common_pb2.Unit(id="ops", name="Ops"))
+    )
+    await stub.UpsertStaff(
+        availability_pb2.UpsertStaffRequest(
+            staff=common_pb2.Staff(
+                id="alice", unit_id="ops", role=common_pb2.ROLE_STAFF, wip_limit=3
+            )
+        )
+    )
+    return "alice"

@@ -18,14 +18,17 @@ from dataclasses import dataclass
 import asyncpg
 import grpc
 from nats.aio.msg import Msg
+from opentelemetry import context
+from opentelemetry.context import Context
 
 from assignment_engine.api.v1 import assigner_pb2, assigner_pb2_grpc
-from assignment_engine.core import logs
+from assignment_engine.core import logs, telemetry
 from assignment_engine.core.db import CONNECTION_ERRORS
 from assignment_engine.core.errors import Unavailable
 from assignment_engine.queue.store import QueueStore
 
 logger = logging.getLogger(__name__)
+tracer = telemetry.tracer(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,18 @@ class Drainer:
         self.offer_batch = offer_batch
         self.assigner_timeout_s = assigner_timeout_s
         self._requested = asyncio.Event()
+        self._request_context: Context | None = None
         self._lock = asyncio.Lock()
 
     def request(self) -> None:
-        """Ask for a drain soon; many requests before it starts make one drain."""
+        """Ask for a drain soon; many requests before it starts make one drain.
+
+        The drain's span becomes a child of the first request's trace (the
+        capacity.freed event's, when an event asked), so one trace shows a
+        completion through to the next queued item's assignment.
+        """
+        if not self._requested.is_set():
+            self._request_context = context.get_current()
         self._requested.set()
 
     async def on_capacity_freed(self, message: Msg) -> None:
@@ -68,8 +79,10 @@ class Drainer:
             if self.debounce_s > 0:
                 await asyncio.sleep(self.debounce_s)
             self._requested.clear()
+            parent, self._request_context = self._request_context, None
             try:
-                await self.drain()
+                with tracer.start_as_current_span("drain queue", context=parent):
+                    await self.drain()
             except Unavailable as exc:
                 logger.warning(
                     "drain stopped: %s; the sweep retries",

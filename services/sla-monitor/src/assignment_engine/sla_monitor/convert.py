@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from assignment_engine.api.v1 import sla_monitor_pb2
+from assignment_engine.core.records import set_time
 
 ESCALATION_REASON = {
     "sla_breach": sla_monitor_pb2.ESCALATION_REASON_SLA_BREACH,
@@ -21,11 +20,6 @@ ESCALATION_STATE = {
     "resolved": sla_monitor_pb2.ESCALATION_STATE_RESOLVED,
 }
 STATE_NAMES = {value: name for name, value in ESCALATION_STATE.items()}
-
-
-def set_time(target: Timestamp, value: datetime | None) -> None:
-    if value is not None:
-        target.FromDatetime(value)
 
 
 def sla_state(row: Any) -> tuple[sla_monitor_pb2.SlaState.ValueType, timedelta]:

@@ -1,0 +1,92 @@
+"""One trace follows a completion through NATS to the next queued item's assignment."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from assignment_engine.api.v1 import assigner_pb2 as pb
+from assignment_engine.api.v1 import common_pb2
+from assignment_engine.core import telemetry
+from assignment_engine.devstack import seeding
+
+from .conftest import Engine
+
+EXPORTER = InMemorySpanExporter()
+telemetry.setup_tracing("tests", extra_processors=[SimpleSpanProcessor(EXPORTER)])
+
+
+def spans_named(prefix: str) -> list[ReadableSpan]:
+    return [
+        span for span in EXPORTER.get_finished_spans() if span.name.startswith(prefix)
+    ]
+
+
+async def test_trace__completion_reaches_next_assignment_through_nats(
+    db: asyncpg.Connection, engine: Engine
+) -> None:
+    await seeding.add_unit(db, "u1")
+    await seeding.add_staff(db, "solo", "u1", skills=["network"], wip_limit=1)
+    stub = engine.assigner
+    first = await stub.SubmitWorkItem(
+        pb.SubmitWorkItemRequest(
+            type="t",
+            external_id="a",
+            required_skills=["network"],
+            priority=common_pb2.PRIORITY_HIGH,
+        )
+    )
+    await stub.SubmitWorkItem(
+        pb.SubmitWorkItemRequest(
+            type="t",
+            external_id="b",
+            required_skills=["network"],
+            priority=common_pb2.PRIORITY_HIGH,
+        )
+    )
+    EXPORTER.clear()
+
+    await stub.CompleteAssignment(
+        pb.CompleteAssignmentRequest(assignment_id=first.assignment.id)
+    )
+    deadline = time.monotonic() + 10
+    while (
+        not spans_named("/assignment.v1.AssignerService/OfferQueuedItems")
+        and time.monotonic() < deadline
+    ):
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+
+    complete = [
+        s
+        for s in spans_named("/assignment.v1.AssignerService/CompleteAssignment")
+        if s.kind == SpanKind.SERVER
+    ]
+    assert len(complete) == 1
+    trace_id = complete[0].context.trace_id
+    publish = [s for s in spans_named("publish ") if s.name.endswith("capacity.freed")]
+    consume = [s for s in spans_named("process ") if s.name.endswith("capacity.freed")]
+    offer = [
+        s
+        for s in spans_named("/assignment.v1.AssignerService/OfferQueuedItems")
+        if s.kind == SpanKind.SERVER
+    ]
+    database = [
+        s
+        for s in EXPORTER.get_finished_spans()
+        if s.attributes and s.attributes.get("db.system") == "postgresql"
+    ]
+    assert [s.context.trace_id for s in publish] == [trace_id]
+    assert [s.context.trace_id for s in consume] == [trace_id]
+    assert [s.context.trace_id for s in offer] == [trace_id]
+    assert any(s.context.trace_id == trace_id for s in database)
+    assert (
+        await db.fetchval("SELECT state FROM work_items WHERE external_id = 'b'")
+        == "assigned"
+    )
