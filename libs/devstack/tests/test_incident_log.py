@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from assignment_engine.devstack import incident_log as il
+from assignment_engine.devstack import log_source, replay_input
 from assignment_engine.devstack.synthetic import synthetic_trace
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -37,7 +38,7 @@ COLUMNS = (
     "resolved_at",
     "closed_at",
 )
-REPO_ROOT = il.find_repo_root(Path(il.__file__).resolve().parent)
+REPO_ROOT = log_source.find_repo_root(Path(log_source.__file__).resolve().parent)
 
 
 def _row(number: str, mod: int, state: str, updated: str, **values: str) -> dict:
@@ -153,14 +154,14 @@ def test_parse_priority_rejects_invalid(value: str) -> None:
     ],
 )
 def test_to_id_mapping(name: str, expected: str) -> None:
-    mapped = il.to_id(name)
+    mapped = replay_input.to_id(name)
     assert mapped == expected
     assert ID_PATTERN.match(mapped)
 
 
 def test_to_id_rejects_empty() -> None:
     with pytest.raises(ValueError, match="cannot map"):
-        il.to_id("?? --")
+        replay_input.to_id("?? --")
 
 
 def test_parse_log_folds_trails(tmp_path: Path) -> None:
@@ -190,10 +191,10 @@ def test_parse_log_folds_trails(tmp_path: Path) -> None:
 def test_parse_log_zip_and_nested_zip(tmp_path: Path) -> None:
     inner = tmp_path / "incident_event_log.zip"
     with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(il.LOG_CSV_NAME, _csv_text(_sample_rows()))
+        archive.writestr(log_source.LOG_CSV_NAME, _csv_text(_sample_rows()))
     outer = tmp_path / "outer.zip"
     with zipfile.ZipFile(outer, "w") as archive:
-        archive.write(inner, il.LOG_ZIP_NAME)
+        archive.write(inner, log_source.LOG_ZIP_NAME)
     numbers = [i.number for i in il.parse_log(inner)]
     assert numbers == ["INC1", "INC3", "INC4"]
     assert [i.number for i in il.parse_log(outer)] == numbers
@@ -202,21 +203,21 @@ def test_parse_log_zip_and_nested_zip(tmp_path: Path) -> None:
 def test_parse_log_missing_column(tmp_path: Path) -> None:
     path = tmp_path / "log.csv"
     path.write_text("number,incident_state\nINC1,New\n", encoding="utf-8")
-    with pytest.raises(il.IncidentLogError, match="missing a column"):
+    with pytest.raises(log_source.IncidentLogError, match="missing a column"):
         il.parse_log(path)
 
 
-def _check_organisation(organisation: il.Organisation, units: int) -> None:
+def _check_organisation(organisation: replay_input.Organisation, units: int) -> None:
     unit_ids = [unit.id for unit in organisation.units]
     assert len(unit_ids) == units
     assert len(set(unit_ids)) == units
-    assert unit_ids[-1] == il.OTHER_UNIT_ID
+    assert unit_ids[-1] == replay_input.OTHER_UNIT_ID
     staff = {member.id: member for member in organisation.staff}
     assert len(staff) == len(organisation.staff)
     for member in organisation.staff:
         assert member.unit_id in unit_ids
         assert ID_PATTERN.match(member.id)
-        assert len(member.skills) <= il.SKILLS_PER_STAFF
+        assert len(member.skills) <= replay_input.SKILLS_PER_STAFF
         assert all(ID_PATTERN.match(skill) for skill in member.skills)
     for unit in organisation.units:
         assert ID_PATTERN.match(unit.id)
@@ -225,7 +226,7 @@ def _check_organisation(organisation: il.Organisation, units: int) -> None:
             if m.unit_id == unit.id and m.role == "supervisor"
         ]  # fmt: skip
         assert supervisors == [unit.supervisor_id]
-    admin = staff[il.ADMIN_ID]
+    admin = staff[replay_input.ADMIN_ID]
     assert admin.role == "admin"
     assert admin.skills == ()
     assert admin.wip_limit == 0
@@ -233,7 +234,7 @@ def _check_organisation(organisation: il.Organisation, units: int) -> None:
 
 def test_organisation_folds_synthetic_into_20_units() -> None:
     incidents = synthetic_trace(seed=3)
-    organisation = il.build_organisation(incidents, wip_limit=4)
+    organisation = replay_input.build_organisation(incidents, wip_limit=4)
     _check_organisation(organisation, units=20)
     groups = {i.assignment_group for i in incidents}
     assert len(groups) > 20
@@ -258,18 +259,18 @@ def test_organisation_unit_without_resolver() -> None:
                     assigned_to=resolver,
                 )
             )
-    organisation = il.build_organisation(incidents)
+    organisation = replay_input.build_organisation(incidents)
     _check_organisation(organisation, units=20)
     units = {unit.id: unit for unit in organisation.units}
     assert units["group-2"].supervisor_id == "sup-group-2"
     assert units["group-1"].supervisor_id == "resolver-1"
     staff = {member.id: member for member in organisation.staff}
     assert staff["sup-group-2"].skills == ("category-2",)
-    assert staff["resolver-25"].unit_id == il.OTHER_UNIT_ID
+    assert staff["resolver-25"].unit_id == replay_input.OTHER_UNIT_ID
     # Groups 20 to 25 fold into "other", whose supervisor has most incidents there.
-    assert units[il.OTHER_UNIT_ID].supervisor_id == "resolver-20"
-    assert organisation.unit_for("Group 25") == il.OTHER_UNIT_ID
-    assert organisation.unit_for(None) == il.OTHER_UNIT_ID
+    assert units[replay_input.OTHER_UNIT_ID].supervisor_id == "resolver-20"
+    assert organisation.unit_for("Group 25") == replay_input.OTHER_UNIT_ID
+    assert organisation.unit_for(None) == replay_input.OTHER_UNIT_ID
 
 
 def test_select_window_busiest_and_given_start() -> None:
@@ -279,38 +280,38 @@ def test_select_window_busiest_and_given_start() -> None:
         _incident(f"B{k}", base + timedelta(days=20, minutes=k), made_sla=k % 2 == 0)
         for k in range(30)
     ]
-    busiest = il.select_window(incidents, days=7)
+    busiest = replay_input.select_window(incidents, days=7)
     assert busiest.start.date() == date(2016, 4, 15)
     assert len(busiest.incidents) == 30
     assert busiest.made_sla_rate == 0.5
-    first_day = il.select_window(incidents, start=date(2016, 4, 1), days=1)
+    first_day = replay_input.select_window(incidents, start=date(2016, 4, 1), days=1)
     assert [i.number for i in first_day.incidents] == [f"A{k}" for k in range(10)]
     assert first_day.made_sla_rate == 1.0
-    empty = il.select_window(incidents, start=date(2016, 1, 1))
+    empty = replay_input.select_window(incidents, start=date(2016, 1, 1))
     assert empty.incidents == ()
     assert empty.made_sla_rate is None
     with pytest.raises(ValueError, match="days must be at least 1"):
-        il.select_window(incidents, days=0)
+        replay_input.select_window(incidents, days=0)
 
 
 def test_busiest_week_real_log() -> None:
-    path = REPO_ROOT / il.SHARED_LOG_PATH if REPO_ROOT else None
+    path = REPO_ROOT / log_source.SHARED_LOG_PATH if REPO_ROOT else None
     if path is None or not path.is_file():
         pytest.skip("the shared incident log is absent")
-    il.verify_log_file(path)
+    log_source.verify_log_file(path)
     started = time.perf_counter()
     incidents = il.parse_log(path)
     elapsed = time.perf_counter() - started
     print(f"parsed {len(incidents)} incidents in {elapsed:.2f} s")
     assert len(incidents) == 24911
-    window = il.select_window(incidents)
+    window = replay_input.select_window(incidents)
     assert window.start == datetime(2016, 3, 2, tzinfo=UTC)
     assert len(window.incidents) == 2375
     assert window.made_sla_rate == pytest.approx(0.2223, abs=1e-4)
-    organisation = il.build_organisation(incidents)
+    organisation = replay_input.build_organisation(incidents)
     _check_organisation(organisation, units=20)
     assert len(organisation.staff) == 221
-    trace = il.build_trace(window, organisation)
+    trace = replay_input.build_trace(window, organisation)
     assert len(trace) == 2375
     assert trace[0].target_unit_id == "group-70"
 
@@ -350,9 +351,9 @@ def test_verify_rejects_corrupted_file(tmp_path: Path) -> None:
     fake = tmp_path / "incident_event_log.zip"
     fake.write_bytes(b"not a zip at all")
     digest = hashlib.sha256(b"not a zip at all").hexdigest()
-    with pytest.raises(il.ChecksumMismatchError) as error:
-        il.verify_log_file(fake)
-    assert il.LOG_ZIP_SHA256 in str(error.value)
+    with pytest.raises(log_source.ChecksumMismatchError) as error:
+        log_source.verify_log_file(fake)
+    assert log_source.LOG_ZIP_SHA256 in str(error.value)
     assert digest in str(error.value)
 
 
@@ -360,10 +361,10 @@ def test_verify_rejects_corrupted_zip(tmp_path: Path) -> None:
     fake = tmp_path / "incident_event_log.zip"
     content = _csv_text(_sample_rows()).encode()
     with zipfile.ZipFile(fake, "w") as archive:
-        archive.writestr(il.LOG_CSV_NAME, content)
-    with pytest.raises(il.ChecksumMismatchError) as error:
-        il.verify_log_file(fake)
-    assert il.LOG_CSV_SHA256 in str(error.value)
+        archive.writestr(log_source.LOG_CSV_NAME, content)
+    with pytest.raises(log_source.ChecksumMismatchError) as error:
+        log_source.verify_log_file(fake)
+    assert log_source.LOG_CSV_SHA256 in str(error.value)
     assert hashlib.sha256(content).hexdigest() in str(error.value)
 
 
@@ -371,8 +372,8 @@ def test_verify_rejects_zip_without_log(tmp_path: Path) -> None:
     fake = tmp_path / "other.zip"
     with zipfile.ZipFile(fake, "w") as archive:
         archive.writestr("readme.txt", "nothing here")
-    with pytest.raises(il.IncidentLogError, match="contains neither"):
-        il.verify_log_file(fake)
+    with pytest.raises(log_source.IncidentLogError, match="contains neither"):
+        log_source.verify_log_file(fake)
 
 
 def test_fetch_log_unwraps_nested_zip(
@@ -380,44 +381,48 @@ def test_fetch_log_unwraps_nested_zip(
 ) -> None:
     inner = tmp_path / "inner.zip"
     with zipfile.ZipFile(inner, "w") as archive:
-        archive.writestr(il.LOG_CSV_NAME, _csv_text(_sample_rows()))
+        archive.writestr(log_source.LOG_CSV_NAME, _csv_text(_sample_rows()))
     monkeypatch.setattr(
-        il, "LOG_ZIP_SHA256", hashlib.sha256(inner.read_bytes()).hexdigest()
+        log_source, "LOG_ZIP_SHA256", hashlib.sha256(inner.read_bytes()).hexdigest()
     )
     outer = tmp_path / "download.zip"
     with zipfile.ZipFile(outer, "w") as archive:
-        archive.write(inner, il.LOG_ZIP_NAME)
+        archive.write(inner, log_source.LOG_ZIP_NAME)
     cache = tmp_path / "cache"
-    fetched = il.fetch_log(cache, url=outer.as_uri())
-    assert fetched == cache / il.LOG_ZIP_NAME
+    fetched = log_source.fetch_log(cache, url=outer.as_uri())
+    assert fetched == cache / log_source.LOG_ZIP_NAME
     assert fetched.read_bytes() == inner.read_bytes()
-    assert sorted(p.name for p in cache.iterdir()) == [il.LOG_ZIP_NAME]
+    assert sorted(p.name for p in cache.iterdir()) == [log_source.LOG_ZIP_NAME]
     # A verified cached copy is used without downloading again.
-    assert il.fetch_log(cache, url=(tmp_path / "gone.zip").as_uri()) == fetched
+    assert log_source.fetch_log(cache, url=(tmp_path / "gone.zip").as_uri()) == fetched
 
 
 def test_fetch_log_rejects_mismatch(tmp_path: Path) -> None:
     served = tmp_path / "served.zip"
     served.write_bytes(b"corrupt download")
     cache = tmp_path / "cache"
-    with pytest.raises(il.ChecksumMismatchError, match=il.LOG_ZIP_SHA256):
-        il.fetch_log(cache, url=served.as_uri())
+    with pytest.raises(
+        log_source.ChecksumMismatchError, match=log_source.LOG_ZIP_SHA256
+    ):
+        log_source.fetch_log(cache, url=served.as_uri())
     assert list(cache.iterdir()) == []
 
 
 def test_fetch_log_unreachable_fails_fast(tmp_path: Path) -> None:
     started = time.monotonic()
-    with pytest.raises(il.IncidentLogError, match="failed"):
-        il.fetch_log(tmp_path, url=(tmp_path / "missing.zip").as_uri(), timeout_s=1)
+    with pytest.raises(log_source.IncidentLogError, match="failed"):
+        log_source.fetch_log(
+            tmp_path, url=(tmp_path / "missing.zip").as_uri(), timeout_s=1
+        )
     assert time.monotonic() - started < 5
 
 
 def test_locate_log_explicit_paths(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"AE_DEMO_LOG=.* not found"):
-        il.locate_log(str(tmp_path / "absent.zip"), repo_root=tmp_path)
+        log_source.locate_log(str(tmp_path / "absent.zip"), repo_root=tmp_path)
     unverified = tmp_path / "copy.csv"
     unverified.write_text(_csv_text(_sample_rows()), encoding="utf-8")
-    source = il.locate_log(str(unverified), repo_root=tmp_path)
+    source = log_source.locate_log(str(unverified), repo_root=tmp_path)
     assert source.kind == "explicit"
     assert source.path == unverified
     assert source.verified is False
@@ -425,19 +430,19 @@ def test_locate_log_explicit_paths(tmp_path: Path) -> None:
 
 def test_locate_log_falls_back_to_synthetic(tmp_path: Path) -> None:
     root = tmp_path / "repo"
-    shared = (root / il.SHARED_LOG_PATH).resolve()
+    shared = (root / log_source.SHARED_LOG_PATH).resolve()
     root.mkdir()
-    source = il.locate_log(None, repo_root=root, download=False)
+    source = log_source.locate_log(None, repo_root=root, download=False)
     assert source.synthetic
     assert source.path is None
     assert source.skipped == (
         "AE_DEMO_LOG unset",
-        f"{il.SHARED_LOG_PATH} absent",
+        f"{log_source.SHARED_LOG_PATH} absent",
         "download disabled",
     )
     shared.parent.mkdir(parents=True)
     shared.write_bytes(b"corrupt shared copy")
-    source = il.locate_log(None, repo_root=root, download=False)
+    source = log_source.locate_log(None, repo_root=root, download=False)
     assert source.synthetic
     assert "SHA-256 mismatch" in source.skipped[1]
 
@@ -445,7 +450,9 @@ def test_locate_log_falls_back_to_synthetic(tmp_path: Path) -> None:
 def test_load_demo_input_synthetic(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()
-    demo = il.load_demo_input(None, days=7, wip_limit=6, repo_root=root, download=False)
+    demo = replay_input.load_demo_input(
+        None, days=7, wip_limit=6, repo_root=root, download=False
+    )
     assert demo.synthetic
     assert demo.source_description.startswith(
         "no incident log found (AE_DEMO_LOG unset, "
@@ -461,7 +468,7 @@ def test_load_demo_input_synthetic(tmp_path: Path) -> None:
     assert all(ID_PATTERN.match(item.required_skill) for item in demo.trace)
     assert demo.log_made_sla_rate is not None
     assert 0.5 < demo.log_made_sla_rate < 0.75
-    again = il.load_demo_input(
+    again = replay_input.load_demo_input(
         None, days=7, wip_limit=6, repo_root=root, download=False
     )
     assert again.trace == demo.trace

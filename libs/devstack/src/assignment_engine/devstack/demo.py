@@ -31,15 +31,15 @@ from assignment_engine.api.v1 import (
 )
 from assignment_engine.devstack import invariants
 from assignment_engine.devstack.demo_report import UtilisationSampler, build_report
-from assignment_engine.devstack.incident_log import (
-    DemoInput,
-    Organisation,
-    load_demo_input,
-)
 from assignment_engine.devstack.replay_client import (
     WORK_ITEM_TYPE,
     AvailabilityChange,
     ReplayClient,
+)
+from assignment_engine.devstack.replay_input import (
+    DemoInput,
+    Organisation,
+    load_demo_input,
 )
 from assignment_engine.devstack.stack import Stack
 

@@ -23,7 +23,7 @@ from assignment_engine.api.v1 import (
     availability_pb2_grpc,
     common_pb2,
 )
-from assignment_engine.devstack.incident_log import TraceItem
+from assignment_engine.devstack.replay_input import TraceItem
 
 logger = logging.getLogger(__name__)
 
