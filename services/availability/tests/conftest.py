@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import grpc
 import pytest
+
 from assignment_engine.api.v1 import availability_pb2, availability_pb2_grpc, common_pb2
 from assignment_engine.availability import app
 from assignment_engine.availability.config import AvailabilitySettings
@@ -39,6 +40,17 @@ async def runtime(
     """The service without an outbox relay, so tests read events from the outbox table."""
     settings = make_settings(database_url, nats_url, subject_prefix)
     runtime = await app.start(settings, relay=False)
+    yield runtime
+    await runtime.close()
+
+
+@pytest.fixture
+async def relaying_runtime(
+    database_url: str, nats_url: str, subject_prefix: str
+) -> AsyncIterator[ServiceRuntime]:
+    """The service as deployed, with the outbox relay publishing to JetStream."""
+    settings = make_settings(database_url, nats_url, subject_prefix)
+    runtime = await app.start(settings)
     yield runtime
     await runtime.close()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -35,12 +36,7 @@ PUBLISH_TIMEOUT_S = 5.0
 MAX_BACKOFF_S = 5.0
 
 
-async def add_event(conn: asyncpg.Connection, name: str, event: Message) -> uuid.UUID:
-    """Insert `event` into the outbox under subject `name` (without the prefix).
-
-    Fills the message's `event_id` and `occurred_at` fields when they are empty, and
-    stores the current trace context so the publish joins the caller's trace.
-    """
+def _prepare_event(event: Message) -> tuple[uuid.UUID, bytes, dict[str, str]]:
     event_id = uuid.UUID(event.event_id) if event.event_id else uuid.uuid4()  # type: ignore[attr-defined]
     event.event_id = str(event_id)  # type: ignore[attr-defined]
     occurred_at: Timestamp = event.occurred_at  # type: ignore[attr-defined]
@@ -48,10 +44,30 @@ async def add_event(conn: asyncpg.Connection, name: str, event: Message) -> uuid
         occurred_at.GetCurrentTime()
     headers: dict[str, str] = {subjects.EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name}
     telemetry.inject_context(headers)
-    await conn.execute(
-        queries.insert_event, event_id, name, event.SerializeToString(), headers
-    )
+    return event_id, event.SerializeToString(), headers
+
+
+async def add_event(conn: asyncpg.Connection, name: str, event: Message) -> uuid.UUID:
+    """Insert `event` into the outbox under subject `name` (without the prefix).
+
+    Fills the message's `event_id` and `occurred_at` fields when they are empty, and
+    stores the current trace context so the publish joins the caller's trace.
+    """
+    event_id, payload, headers = _prepare_event(event)
+    await conn.execute(queries.insert_event, event_id, name, payload, headers)
     return event_id
+
+
+async def add_events(
+    conn: asyncpg.Connection, name: str, events: Sequence[Message]
+) -> list[uuid.UUID]:
+    """Insert many events under one subject in one round trip, as `add_event` does."""
+    prepared = [_prepare_event(event) for event in events]
+    await conn.executemany(
+        queries.insert_event,
+        [(event_id, name, payload, headers) for event_id, payload, headers in prepared],
+    )
+    return [event_id for event_id, _, _ in prepared]
 
 
 class OutboxRelay:

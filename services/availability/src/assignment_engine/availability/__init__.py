@@ -2,8 +2,8 @@
 
 Owns units, staff profiles and availability, and creates each person's
 staff_load row (the assigner keeps its counts). Every RPC that changes data runs
-in one transaction and writes its events to the outbox in that transaction: a
-staff member's availability change locks their staff row FOR NO KEY UPDATE,
-which waits for any assignment decision holding the row FOR SHARE. Changes that
-let someone take more work also write capacity.freed, which starts a queue drain.
+in one transaction and writes its events to the outbox in that transaction. An
+availability change locks the staff row FOR NO KEY UPDATE, so it waits for any
+assignment decision holding the row FOR SHARE. Changes that let someone take
+more work also write capacity.freed, which starts a queue drain.
 """

@@ -6,14 +6,16 @@ Behaviour beyond availability.proto:
   new unit gets its supervisor in a second call, after its staff exist, or in
   ImportOrganisation, which checks membership after writing everything.
 - UpsertStaff and ImportOrganisation reject moving a supervisor out of the unit
-  they supervise (FAILED_PRECONDITION); give the unit another supervisor first.
+  they supervise with FAILED_PRECONDITION. Give the unit another supervisor
+  first, or change both in one ImportOrganisation.
 - Lowering a WIP limit below the person's active assignments is accepted: the
   assignments stay, and the person gets no new work until they drop below it.
 - capacity.freed with reason "wip_limit_raised" is written when the limit of an
-  available or busy person goes up; a new person counts as raised from 0.
-- SetAvailability accepts `until` only with UNAVAILABLE or ON_LEAVE and clears
-  it otherwise. Setting the current status again is accepted; it writes
-  staff.availability_changed but no capacity.freed.
+  available or busy person goes up. A new person counts as raised from 0.
+- SetAvailability rejects `until` unless the status is UNAVAILABLE or ON_LEAVE,
+  so becoming AVAILABLE or BUSY clears the stored time. Setting the current
+  status again is accepted and writes staff.availability_changed but no
+  capacity.freed.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ DEFAULT_TIMEZONE = "UTC"
 # "localtime" is the host's own zone.
 HOST_ZONE_FILES = frozenset({"localtime", "posixrules"})
 LIST_LISTING = "staff"
-# Who set the availability; every caller is "manual" until requests carry an
+# Availability source recorded for every caller until requests carry an
 # authenticated identity.
 MANUAL_SOURCE = "manual"
 
@@ -216,14 +218,13 @@ def parse_import(
 
 
 class AvailabilityServicer(availability_pb2_grpc.AvailabilityServiceServicer):
-    def __init__(self, store: AvailabilityStore, on_commit: object) -> None:
+    def __init__(self, store: AvailabilityStore, on_commit: Callable[[], None]) -> None:
         self.store = store
         # Called after a transaction that wrote outbox events has committed.
         self.on_commit = on_commit
 
     def _committed(self) -> None:
-        if callable(self.on_commit):
-            self.on_commit()
+        self.on_commit()
 
     async def UpsertUnit(
         self,

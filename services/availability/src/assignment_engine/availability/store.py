@@ -10,6 +10,7 @@ profile or availability change and an assignment decision never interleave.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from assignment_engine.availability import convert
 from assignment_engine.core import logs, subjects
 from assignment_engine.core.db import run_in_transaction
 from assignment_engine.core.errors import AlreadyExists, FailedPrecondition, NotFound
-from assignment_engine.core.outbox import add_event
+from assignment_engine.core.outbox import add_event, add_events
 from assignment_engine.core.sql import load_queries
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,6 @@ queries = load_queries("assignment_engine.availability", "store.sql")
 
 # Availability values that make a person eligible for new work.
 ELIGIBLE = frozenset({"available", "busy"})
-HR_EMPLOYEE_ID_CONSTRAINT = "staff_hr_employee_id_key"
 
 # Builds the field path of the entry at an index, e.g. "staff[3]", or "staff"
 # for the single upserts.
@@ -93,8 +93,8 @@ def _staff_columns(staff: Sequence[StaffInput]) -> list[list[Any]]:
         [member.unit_id for member in staff],
         [member.display_name for member in staff],
         [member.role for member in staff],
-        [member.skills for member in staff],
-        [member.skill_levels for member in staff],
+        [json.dumps(member.skills) for member in staff],
+        [json.dumps(member.skill_levels) for member in staff],
         [member.wip_limit for member in staff],
         [member.hr_employee_id for member in staff],
         [member.escalates_to_id for member in staff],
@@ -316,7 +316,7 @@ async def write_organisation(
     await _lock_outside_supervisors(conn, units, set(staff_ids), unit_label)
 
     units_created = await _write_units(conn, units, existing_units)
-    staff_created = await _write_staff(conn, staff, previous, staff_label)
+    staff_created = await _write_staff(conn, staff, previous)
 
     moved = [
         member.id
@@ -327,7 +327,8 @@ async def write_organisation(
     try:
         await conn.execute(queries.check_deferred_constraints)
     except asyncpg.ForeignKeyViolationError as exc:
-        # The checks above cover every reference; this is a concurrent change.
+        # The checks above cover every committed reference, so a violation here
+        # comes from a concurrent change.
         raise NotFound(
             f"a referenced unit or staff member does not exist: {exc.detail}"
         ) from exc
@@ -409,7 +410,7 @@ async def _lock_outside_supervisors(
     request_staff: set[str],
     unit_label: Label,
 ) -> None:
-    """Share-lock the supervisors that are not part of the request; NotFound for a missing one."""
+    """Share-lock the supervisors named from outside the request, or raise NotFound for a missing one."""
     named = {u.supervisor_id for u in units if u.supervisor_id is not None}
     outside = sorted(named - request_staff)
     if not outside:
@@ -447,7 +448,6 @@ async def _write_staff(
     conn: asyncpg.Connection,
     staff: Sequence[StaffInput],
     previous: dict[str, asyncpg.Record],
-    staff_label: Label,
 ) -> set[str]:
     """Insert the new staff with their load rows and update the others; return the ids created."""
     existing = [member for member in staff if member.id in previous]
@@ -468,8 +468,8 @@ async def _write_staff(
         if updates:
             await conn.execute(queries.update_staff, *_staff_columns(updates))
     except asyncpg.UniqueViolationError as exc:
-        # _check_hr_employee_ids covers every committed owner; this is a
-        # concurrent write of the same HR employee id.
+        # _check_hr_employee_ids covers every committed owner, so a violation
+        # here comes from a concurrent write of the same HR employee id.
         raise AlreadyExists(
             f"an hr_employee_id of the request was just taken by another staff "
             f"member ({exc.constraint_name}): {exc.detail}"
@@ -497,6 +497,7 @@ async def _check_supervisors(
     )
     if not rows:
         return
+
     unit_index = {unit.id: index for index, unit in enumerate(units)}
     staff_index = {member.id: index for index, member in enumerate(staff)}
     # Report the earliest entry of the request: units first, then moved staff.
@@ -511,6 +512,7 @@ async def _check_supervisors(
     problem = rows[0]
     unit_id = problem["unit_id"]
     supervisor = problem["supervisor_id"]
+
     if unit_id in unit_index:
         field = f"{unit_label(unit_index[unit_id])}.supervisor_id"
         if not problem["supervisor_exists"]:
@@ -520,6 +522,7 @@ async def _check_supervisors(
             f"{problem['supervisor_unit_id']!r} ({field}); a supervisor must be a "
             "member of the unit, so move them first or choose a member"
         )
+
     field = f"{staff_label(staff_index[supervisor])}.unit_id"
     raise FailedPrecondition(
         f"staff member {supervisor!r} supervises unit {unit_id!r} and cannot move to "
@@ -539,15 +542,18 @@ async def _write_capacity_events(
     staff ids written.
     """
     freed: list[str] = []
+    events = []
     for member in staff:
         before = previous.get(member.id)
         old_limit = before["wip_limit"] if before is not None else 0
         availability = before["availability"] if before is not None else "available"
         if member.wip_limit <= old_limit or availability not in ELIGIBLE:
             continue
-        event = events_pb2.CapacityFreed(
-            staff_id=member.id, unit_id=member.unit_id, reason="wip_limit_raised"
+        events.append(
+            events_pb2.CapacityFreed(
+                staff_id=member.id, unit_id=member.unit_id, reason="wip_limit_raised"
+            )
         )
-        await add_event(conn, subjects.CAPACITY_FREED, event)
         freed.append(member.id)
+    await add_events(conn, subjects.CAPACITY_FREED, events)
     return freed

@@ -67,15 +67,17 @@ WHERE s.id = x.id
 
 -- name: insert_staff
 -- Create staff members; ids that exist already are skipped. $1 ids, $2 unit
--- ids, $3 display names, $4 roles, $5 skill names (a JSON array per person),
--- $6 skill levels (a JSON object per person), $7 WIP limits, $8 HR employee ids,
--- $9 escalation targets (NULL for none). Returns the ids created.
+-- ids, $3 display names, $4 roles, $5 skill names (JSON array text per person),
+-- $6 skill levels (JSON object text per person), $7 WIP limits, $8 HR employee
+-- ids, $9 escalation targets (NULL for none). Returns the ids created. Skills
+-- travel as JSON text because unnest flattens a two-dimensional text[].
 INSERT INTO staff (id, unit_id, display_name, role, skills, skill_levels, wip_limit,
                    hr_employee_id, escalates_to_id)
 SELECT x.id, x.unit_id, x.display_name, x.role,
-       ARRAY(SELECT jsonb_array_elements_text(x.skills)), x.skill_levels, x.wip_limit,
-       x.hr_employee_id, x.escalates_to_id
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[],
+       ARRAY(SELECT k.name FROM jsonb_array_elements_text(x.skills::jsonb)
+                    WITH ORDINALITY AS k (name, position) ORDER BY k.position),
+       x.skill_levels::jsonb, x.wip_limit, x.hr_employee_id, x.escalates_to_id
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
             $7::integer[], $8::text[], $9::text[])
      AS x (id, unit_id, display_name, role, skills, skill_levels, wip_limit,
            hr_employee_id, escalates_to_id)
@@ -87,11 +89,12 @@ RETURNING id
 -- created_at; parameters as for insert_staff.
 UPDATE staff AS s
 SET unit_id = x.unit_id, display_name = x.display_name, role = x.role,
-    skills = ARRAY(SELECT jsonb_array_elements_text(x.skills)),
-    skill_levels = x.skill_levels, wip_limit = x.wip_limit,
+    skills = ARRAY(SELECT k.name FROM jsonb_array_elements_text(x.skills::jsonb)
+                    WITH ORDINALITY AS k (name, position) ORDER BY k.position),
+    skill_levels = x.skill_levels::jsonb, wip_limit = x.wip_limit,
     hr_employee_id = x.hr_employee_id, escalates_to_id = x.escalates_to_id,
     updated_at = now()
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[],
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
             $7::integer[], $8::text[], $9::text[])
      AS x (id, unit_id, display_name, role, skills, skill_levels, wip_limit,
            hr_employee_id, escalates_to_id)
