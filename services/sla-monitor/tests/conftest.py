@@ -24,8 +24,8 @@ from assignment_engine.sla_monitor.config import (
     SlaMonitorSettings,
 )
 
-# Upper bound of every wait for the monitor; it reacts within a tick (0.25 s),
-# so only a stalled monitor reaches it.
+# Upper bound of every wait for the monitor. The monitor reacts within a tick
+# (0.25 s), so only a stalled monitor reaches it.
 WAIT_TIMEOUT_S = 10.0
 POLL_INTERVAL_S = 0.02
 
@@ -93,20 +93,49 @@ async def add_clock(
     warning_in_s: float,
     deadline_in_s: float,
     target_unit_id: str | None = None,
+    assignee_id: str | None = None,
     stopped_at: datetime | None = None,
     paused_since: datetime | None = None,
-    received_ago: timedelta = timedelta(hours=1),
 ) -> uuid.UUID:
-    """Insert a queued work item and its SLA clock; return the item id.
+    """Insert a work item and its SLA clock in one transaction; return the item id.
 
-    The warning time and deadline are relative to now, in seconds.
+    The warning time and deadline are relative to now, in seconds, and the item
+    was received an hour before the earlier of now and the warning time. It is
+    queued, or assigned to `assignee_id` when given; the monitor reads either the
+    whole arrangement or none of it.
     """
     now = datetime.now(UTC)
-    received_at = now - received_ago
     warning_at = now + timedelta(seconds=warning_in_s)
+    received_at = min(now, warning_at) - timedelta(hours=1)
     deadline = now + timedelta(seconds=deadline_in_s)
-    target = deadline - received_at
     work_item_id = uuid.uuid4()
+    async with db.transaction():
+        await _insert_clock(
+            db,
+            work_item_id,
+            received_at,
+            warning_at,
+            deadline,
+            target_unit_id,
+            stopped_at,
+            paused_since,
+        )
+        if assignee_id is not None:
+            await assign(db, work_item_id, assignee_id)
+    return work_item_id
+
+
+async def _insert_clock(
+    db: asyncpg.Connection,
+    work_item_id: uuid.UUID,
+    received_at: datetime,
+    warning_at: datetime,
+    deadline: datetime,
+    target_unit_id: str | None,
+    stopped_at: datetime | None,
+    paused_since: datetime | None,
+) -> None:
+    target = deadline - received_at
     await db.execute(
         """
         INSERT INTO work_items (id, type, external_id, target_unit_id, priority,
@@ -134,7 +163,6 @@ async def add_clock(
         paused_since,
         stopped_at,
     )
-    return work_item_id
 
 
 async def assign(

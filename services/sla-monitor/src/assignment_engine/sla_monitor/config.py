@@ -15,7 +15,7 @@ DEFAULT_BATCH_SIZE = 500
 class SlaMonitorSettings:
     common: CommonSettings
     port: int
-    # Longest wait between two detection passes, in seconds. A pass runs sooner
+    # Maximum wait between two detection passes, in seconds. A pass runs sooner
     # when a warning or deadline falls due before then.
     tick_interval_s: float = DEFAULT_TICK_INTERVAL_S
     # Clocks claimed per transaction, for warnings and for breaches each.

@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 queries = load_queries("assignment_engine.sla_monitor", "store.sql")
 
 BREACH_LEVEL = 1
-# Batches run back to back before the loop sleeps once; more due clocks are
-# then claimed on the next pass, which starts at once.
+# Batches run back to back before a pass ends. When every batch was full, the
+# next pass starts without sleeping.
 MAX_BATCHES_PER_PASS = 20
 # Shortest sleep between passes, so clocks that are due but held by another
 # transaction are retried without spinning.
@@ -50,7 +50,7 @@ PASS_ERRORS: tuple[type[BaseException], ...] = (
 class Breach:
     work_item_id: uuid.UUID
     assignee_id: str | None
-    # None when nobody could receive the escalation.
+    # None when no recipient qualified.
     escalation_id: uuid.UUID | None
     escalated_to_id: str | None
     # False when the item already had a level 1 escalation.
@@ -61,6 +61,8 @@ class Breach:
 class BatchResult:
     warned: list[uuid.UUID] = field(default_factory=list)
     breaches: list[Breach] = field(default_factory=list)
+    # Whether a claim returned a whole batch, so more clocks may be due.
+    full: bool = False
 
 
 class SlaMonitor:
@@ -77,8 +79,6 @@ class SlaMonitor:
         self.tick_interval_s = settings.tick_interval_s
         # Called after a transaction that wrote outbox events has committed.
         self.on_commit = on_commit
-        self.warned = 0
-        self.breached = 0
 
     async def run(self) -> None:
         failures = 0
@@ -118,11 +118,7 @@ class SlaMonitor:
             if result.warned or result.breaches:
                 self.on_commit()
                 self._log_batch(result)
-            full = (
-                len(result.warned) == self.batch_size
-                or len(result.breaches) == self.batch_size
-            )
-            if not full:
+            if not result.full:
                 break
         else:
             # Every batch was full, so more clocks are due: start the next pass now.
@@ -135,7 +131,8 @@ class SlaMonitor:
 
     async def _process_batch(self, conn: asyncpg.Connection) -> BatchResult:
         result = BatchResult()
-        for row in await conn.fetch(queries.claim_warnings, self.batch_size):
+        warnings = await conn.fetch(queries.claim_warnings, self.batch_size)
+        for row in warnings:
             await _add_warning(
                 conn,
                 row["work_item_id"],
@@ -158,8 +155,11 @@ class SlaMonitor:
                     row["breached_at"],
                 )
                 result.warned.append(row["work_item_id"])
+        result.full = self.batch_size in (len(warnings), len(claimed))
         result.breaches = await _escalate(conn, claimed)
         for breach, row in zip(result.breaches, claimed, strict=True):
+            # Without a recipient the event has no escalation id or recipient, and
+            # level 0.
             event = events_pb2.SlaBreached(
                 work_item_id=str(breach.work_item_id),
                 assignee_id=breach.assignee_id or "",
@@ -172,8 +172,6 @@ class SlaMonitor:
         return result
 
     def _log_batch(self, result: BatchResult) -> None:
-        self.warned += len(result.warned)
-        self.breached += len(result.breaches)
         for breach in result.breaches:
             ids = {
                 "work_item_id": str(breach.work_item_id),
@@ -189,7 +187,7 @@ class SlaMonitor:
                 )
             elif breach.newly_escalated:
                 logger.info(
-                    "SLA breached; escalated to %s",
+                    "SLA breached and escalated to %s",
                     breach.escalated_to_id,
                     extra=logs.fields(
                         event="sla_breach_escalated",
@@ -200,7 +198,7 @@ class SlaMonitor:
                 )
             else:
                 logger.info(
-                    "SLA breached; the item already had a level 1 escalation",
+                    "SLA breached, but the item already had a level 1 escalation",
                     extra=logs.fields(
                         event="sla_breach_already_escalated",
                         escalation_id=str(breach.escalation_id),

@@ -15,11 +15,11 @@ from assignment_engine.sla_monitor import convert
 from assignment_engine.sla_monitor.store import NewPolicy, SlaMonitorStore
 
 FALLBACK_TYPE = "*"
-MIN_RESOLUTION_TARGET = timedelta(minutes=1)
+MIN_RESOLUTION_TARGET = timedelta(seconds=1)
 MAX_RESOLUTION_TARGET = timedelta(days=365)
 DEFAULT_WARNING_FRACTION = 0.75
 DEFAULT_RE_ESCALATION_INTERVAL = timedelta(hours=1)
-MIN_RE_ESCALATION_INTERVAL = timedelta(minutes=1)
+MIN_RE_ESCALATION_INTERVAL = timedelta(seconds=1)
 MAX_RE_ESCALATION_INTERVAL = timedelta(days=30)
 MAX_NOTE_LENGTH = 2000
 # Characters a note may contain besides printable ones.
@@ -89,17 +89,18 @@ def _policy(request: sla_monitor_pb2.SetSlaPolicyRequest) -> NewPolicy:
         "policy.priority", policy.priority, VALID_PRIORITIES, PRIORITY_NAMES
     )
 
-    target_expected = "a duration from 1 minute to 365 days"
     if not policy.HasField("resolution_target"):
         raise InvalidArgument(
-            "policy.resolution_target", None, f"a required {target_expected}"
+            "policy.resolution_target",
+            None,
+            "a required duration of 1 second to 365 days",
         )
     resolution_target = _bounded_duration(
         "policy.resolution_target",
         policy.resolution_target,
         MIN_RESOLUTION_TARGET,
         MAX_RESOLUTION_TARGET,
-        target_expected,
+        "a duration of 1 second to 365 days",
     )
 
     fraction = policy.warning_fraction
@@ -121,7 +122,7 @@ def _policy(request: sla_monitor_pb2.SetSlaPolicyRequest) -> NewPolicy:
             interval,
             MIN_RE_ESCALATION_INTERVAL,
             MAX_RE_ESCALATION_INTERVAL,
-            "a duration from 1 minute to 30 days, or 0 for 1 hour",
+            "a duration of 1 second to 30 days, or 0 for 1 hour",
         )
 
     return NewPolicy(
@@ -134,7 +135,7 @@ def _policy(request: sla_monitor_pb2.SetSlaPolicyRequest) -> NewPolicy:
 
 
 def _note(field: str, value: str) -> str:
-    """Validate a free-text note; unlike other text it may span lines."""
+    """Validate a free-text note, which unlike other text may span lines."""
     validation.optional_text(field, value, max_length=MAX_NOTE_LENGTH, printable=False)
     if any(not (ch.isprintable() or ch in NOTE_WHITESPACE) for ch in value):
         raise InvalidArgument(
@@ -239,7 +240,7 @@ class SlaMonitorServicer(sla_monitor_pb2_grpc.SlaMonitorServiceServicer):
         escalation_id = validation.require_uuid("escalation_id", request.escalation_id)
         note = _note("note", request.note)
         # TODO: record the authenticated caller as acknowledged_by once the API
-        # authenticates callers; until then acknowledged_by stays NULL.
+        # authenticates callers. Until then acknowledged_by stays NULL.
         row = await self.store.acknowledge(escalation_id, note)
         return sla_monitor_pb2.AcknowledgeEscalationResponse(
             escalation=convert.escalation(row)
@@ -254,7 +255,7 @@ class SlaMonitorServicer(sla_monitor_pb2_grpc.SlaMonitorServiceServicer):
         note = _note("note", request.note)
         # TODO: record the authenticated caller as resolved_by (and as
         # acknowledged_by when resolving acknowledges) once the API authenticates
-        # callers; until then both stay NULL.
+        # callers. Until then both stay NULL.
         row = await self.store.resolve(escalation_id, note)
         return sla_monitor_pb2.ResolveEscalationResponse(
             escalation=convert.escalation(row)

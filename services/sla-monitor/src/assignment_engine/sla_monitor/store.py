@@ -97,7 +97,7 @@ class SlaMonitorStore:
             )
 
     async def acknowledge(self, escalation_id: uuid.UUID, note: str) -> asyncpg.Record:
-        """Set acknowledged_at and append `note`; raise unless it was open."""
+        """Set acknowledged_at and append `note`. Raises unless the escalation was open."""
 
         async def work(conn: asyncpg.Connection) -> asyncpg.Record:
             row = await conn.fetchrow(
@@ -117,7 +117,10 @@ class SlaMonitorStore:
         return row
 
     async def resolve(self, escalation_id: uuid.UUID, note: str) -> asyncpg.Record:
-        """Set resolved_at (and acknowledged_at when unset) and append `note`."""
+        """Set resolved_at (and acknowledged_at when unset) and append `note`.
+
+        Raises unless the escalation was unresolved.
+        """
 
         async def work(conn: asyncpg.Connection) -> asyncpg.Record:
             row = await conn.fetchrow(queries.resolve_escalation, escalation_id, note)

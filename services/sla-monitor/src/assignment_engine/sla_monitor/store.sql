@@ -32,9 +32,10 @@ ORDER BY m.work_item_id
 -- Claim running clocks whose deadline has passed and mark them breached (and
 -- warned, when the warning was not marked yet), skipping clocks or work items
 -- another transaction holds. $1 batch size.
--- The work item is locked FOR KEY SHARE up front, the lock the escalation's
--- foreign key takes anyway, so this transaction never waits for the assigner:
--- an item it is changing is skipped and claimed on a later pass.
+-- The work item is locked FOR KEY SHARE up front, which is the lock the
+-- escalation's foreign key check takes anyway. The claim therefore skips an item
+-- that the assigner has locked FOR UPDATE, instead of waiting for it, and a later
+-- pass claims it.
 -- Returns each claimed clock with the active assignment (NULL when queued) and
 -- the recipient of its escalation, which is never the assignee:
 --   assigned item: the assignee's escalates_to_id, else the supervisor of the
@@ -87,7 +88,7 @@ ORDER BY m.work_item_id
 
 -- name: insert_breach_escalations
 -- Insert the level 1 escalation of each breached item unless the item already
--- has one; the partial unique index on (work_item_id, level) decides, so no two
+-- has one. The partial unique index on (work_item_id, level) decides, so no two
 -- monitors can escalate an item twice. $1 ids, $2 work items, $3 assignments,
 -- $4 escalated-from staff, $5 escalated-to staff (parallel arrays).
 -- Returns the rows inserted.

@@ -1,0 +1,334 @@
+"""The detection loop against a real database: warnings, breaches, escalations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import nats
+import pytest
+
+from assignment_engine.api.v1 import events_pb2
+from assignment_engine.core import subjects
+from assignment_engine.devstack import invariants, seeding
+from assignment_engine.sla_monitor.config import DEFAULT_TICK_INTERVAL_S
+
+from .conftest import (
+    WAIT_TIMEOUT_S,
+    RunningMonitor,
+    add_clock,
+    monitor_settings,
+    start_monitor,
+    wait_for_breach,
+    wait_for_value,
+)
+
+ESCALATION_QUERY = """
+    SELECT id, assignment_id, escalated_from_id, escalated_to_id, reason, level
+    FROM escalation_events WHERE work_item_id = $1
+"""
+
+
+async def add_organisation(db: asyncpg.Connection) -> None:
+    """Two units: "ops" supervised by olivia, and "lab" with no supervisor.
+
+    alice escalates to mentor, and self-ref names herself as her escalation
+    contact. The admins are "admin-b" and "Zed-admin". "Zed-admin" sorts first
+    in "C" collation order, because upper case sorts before lower case.
+    """
+    await seeding.add_unit(db, "ops")
+    await seeding.add_unit(db, "lab")
+    await seeding.add_staff(db, "olivia", "ops", role="supervisor")
+    await seeding.add_staff(db, "mentor", "ops")
+    await seeding.add_staff(db, "alice", "ops", escalates_to_id="mentor")
+    await seeding.add_staff(db, "bob", "ops")
+    await seeding.add_staff(db, "self-ref", "ops", escalates_to_id="self-ref")
+    await seeding.add_staff(db, "carol", "lab")
+    await seeding.add_staff(db, "admin-b", "lab", role="admin")
+    await seeding.add_staff(db, "Zed-admin", "lab", role="admin")
+    await seeding.set_supervisor(db, "ops", "olivia")
+
+
+async def test_warning_and_breach_marked_on_time(
+    db: asyncpg.Connection, monitor: RunningMonitor
+) -> None:
+    await add_organisation(db)
+    work_item_id = await add_clock(
+        db, warning_in_s=0.3, deadline_in_s=0.9, assignee_id="bob"
+    )
+
+    await wait_for_breach(db, work_item_id)
+
+    clock = await db.fetchrow(
+        "SELECT warning_at, deadline, warned_at, breached_at FROM sla_clocks"
+    )
+    assert clock["warned_at"] >= clock["warning_at"]
+    assert clock["warned_at"] - clock["warning_at"] < timedelta(seconds=1)
+    assert clock["warned_at"] < clock["deadline"]
+    assert clock["breached_at"] >= clock["deadline"]
+    assert clock["breached_at"] - clock["deadline"] < timedelta(seconds=1)
+
+
+async def test_overdue_clock_marks_warning_too(
+    db: asyncpg.Connection, monitor: RunningMonitor
+) -> None:
+    await add_organisation(db)
+    work_item_id = await add_clock(db, warning_in_s=-120, deadline_in_s=-60)
+
+    breached_at = await wait_for_breach(db, work_item_id)
+
+    warned_at = await db.fetchval("SELECT warned_at FROM sla_clocks")
+    assert warned_at == breached_at
+
+
+@pytest.mark.parametrize(
+    ("assignee", "target_unit", "recipient"),
+    [
+        pytest.param("alice", None, "mentor", id="escalation-contact"),
+        pytest.param("bob", None, "olivia", id="unit-supervisor"),
+        pytest.param("self-ref", None, "olivia", id="contact-is-assignee"),
+        pytest.param("carol", None, "Zed-admin", id="admin-when-no-supervisor"),
+        pytest.param("olivia", None, "Zed-admin", id="assignee-is-supervisor"),
+        pytest.param("Zed-admin", None, "admin-b", id="assignee-is-first-admin"),
+        pytest.param("bob", "lab", "olivia", id="assignee-unit-over-target"),
+        pytest.param(None, "ops", "olivia", id="queued-target-supervisor"),
+        pytest.param(None, "lab", "Zed-admin", id="queued-target-unsupervised"),
+        pytest.param(None, None, "Zed-admin", id="queued-without-target"),
+    ],
+)
+async def test_breach_escalates_to_recipient(
+    db: asyncpg.Connection,
+    monitor: RunningMonitor,
+    assignee: str | None,
+    target_unit: str | None,
+    recipient: str,
+) -> None:
+    await add_organisation(db)
+    work_item_id = await add_clock(
+        db,
+        warning_in_s=-2,
+        deadline_in_s=-1,
+        target_unit_id=target_unit,
+        assignee_id=assignee,
+    )
+
+    await wait_for_value(
+        db,
+        "SELECT count(*) FROM escalation_events WHERE work_item_id = $1",
+        work_item_id,
+    )
+
+    escalation = await db.fetchrow(ESCALATION_QUERY, work_item_id)
+    assignment_id = await db.fetchval(
+        "SELECT id FROM assignments WHERE work_item_id = $1", work_item_id
+    )
+    assert escalation["escalated_to_id"] == recipient
+    assert escalation["escalated_from_id"] == assignee
+    assert escalation["assignment_id"] == assignment_id
+    assert escalation["reason"] == "sla_breach"
+    assert escalation["level"] == 1
+
+
+async def test_breach_without_recipient_logs_error(
+    db: asyncpg.Connection,
+    monitor: RunningMonitor,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger="assignment_engine.sla_monitor")
+    await seeding.add_unit(db, "solo-unit")
+    await seeding.add_staff(db, "solo", "solo-unit", role="admin")
+    work_item_id = await add_clock(
+        db, warning_in_s=-2, deadline_in_s=-1, assignee_id="solo"
+    )
+
+    await wait_for_breach(db, work_item_id)
+
+    escalations = await db.fetchval("SELECT count(*) FROM escalation_events")
+    errors = [
+        record
+        for record in caplog.records
+        if record.levelno == logging.ERROR
+        and getattr(record, "ae_fields", {}).get("work_item_id") == str(work_item_id)
+    ]
+    assert escalations == 0
+    assert len(errors) == 1
+    assert str(work_item_id) in errors[0].getMessage()
+
+
+async def test_stopped_and_paused_clocks_never_fire(
+    db: asyncpg.Connection, monitor: RunningMonitor
+) -> None:
+    await add_organisation(db)
+    earlier = datetime.now(UTC) - timedelta(seconds=1)
+    stopped = await add_clock(
+        db, warning_in_s=0.1, deadline_in_s=0.3, stopped_at=earlier
+    )
+    paused = await add_clock(
+        db, warning_in_s=0.1, deadline_in_s=0.3, paused_since=earlier
+    )
+    running = await add_clock(db, warning_in_s=0.1, deadline_in_s=0.3)
+
+    await wait_for_breach(db, running)
+    # Two more passes, in case the three clocks were split across passes.
+    await asyncio.sleep(2 * DEFAULT_TICK_INTERVAL_S)
+
+    rows = await db.fetch(
+        "SELECT work_item_id, warned_at, breached_at FROM sla_clocks "
+        "WHERE work_item_id = ANY ($1::uuid[])",
+        [stopped, paused],
+    )
+    escalated = await db.fetchval(
+        "SELECT count(*) FROM escalation_events WHERE work_item_id = ANY ($1::uuid[])",
+        [stopped, paused],
+    )
+    assert len(rows) == 2
+    for row in rows:
+        assert row["warned_at"] is None, row["work_item_id"]
+        assert row["breached_at"] is None, row["work_item_id"]
+    assert escalated == 0
+
+
+async def test_two_monitors_escalate_each_item_once(
+    db: asyncpg.Connection, database_url: str, nats_url: str, subject_prefix: str
+) -> None:
+    item_count = 200
+    await add_organisation(db)
+    for index in range(4):
+        await seeding.add_staff(db, f"worker-{index}", "ops", wip_limit=item_count)
+    for index in range(item_count):
+        await add_clock(
+            db,
+            warning_in_s=0.6,
+            deadline_in_s=0.8,
+            target_unit_id="ops",
+            assignee_id=f"worker-{index % 4}" if index % 2 == 0 else None,
+        )
+    # Small batches, so the two monitors interleave many transactions.
+    settings = monitor_settings(database_url, nats_url, subject_prefix, batch_size=20)
+    first = await start_monitor(settings)
+    second = await start_monitor(settings)
+
+    try:
+        await wait_for_value(
+            db,
+            "SELECT count(*) = $1 FROM sla_clocks WHERE breached_at IS NOT NULL",
+            item_count,
+        )
+        await asyncio.sleep(2 * DEFAULT_TICK_INTERVAL_S)
+        await wait_for_value(db, "SELECT NOT EXISTS (SELECT 1 FROM outbox)")
+    finally:
+        await first.runtime.close()
+        await second.runtime.close()
+    published = await count_published(nats_url, subject_prefix)
+
+    escalations = await db.fetchval("SELECT count(*) FROM escalation_events")
+    escalated_items = await db.fetchval(
+        "SELECT count(DISTINCT work_item_id) FROM escalation_events"
+    )
+    unwarned = await db.fetchval(
+        "SELECT count(*) FROM sla_clocks WHERE warned_at IS NULL"
+    )
+    results = {result.description: result for result in await invariants.check_all(db)}
+    assert escalations == item_count
+    assert escalated_items == item_count
+    assert unwarned == 0
+    assert results["every breach is escalated exactly once"].holds
+    assert published[subjects.SLA_WARNING] == item_count
+    assert published[subjects.SLA_BREACHED] == item_count
+
+
+async def test_breach_publishes_sla_events(
+    db: asyncpg.Connection, monitor: RunningMonitor, nats_url: str
+) -> None:
+    prefix = monitor.settings.common.subject_prefix
+    await add_organisation(db)
+    work_item_id = await add_clock(
+        db, warning_in_s=0.1, deadline_in_s=0.3, assignee_id="bob"
+    )
+    client = await nats.connect(nats_url)
+
+    try:
+        subscription = await client.jetstream().subscribe(f"{prefix}.sla.>")
+        warning_message = await subscription.next_msg(timeout=WAIT_TIMEOUT_S)
+        breached_message = await subscription.next_msg(timeout=WAIT_TIMEOUT_S)
+    finally:
+        await client.close()
+
+    warning = events_pb2.SlaWarning.FromString(warning_message.data)
+    breached = events_pb2.SlaBreached.FromString(breached_message.data)
+    escalation = await db.fetchrow(ESCALATION_QUERY, work_item_id)
+    deadline = await db.fetchval("SELECT deadline FROM sla_clocks")
+    assert warning_message.subject == subjects.subject(prefix, subjects.SLA_WARNING)
+    assert warning.work_item_id == str(work_item_id)
+    assert warning.assignee_id == "bob"
+    assert warning.deadline.ToDatetime(tzinfo=UTC) == deadline
+    assert breached_message.subject == subjects.subject(prefix, subjects.SLA_BREACHED)
+    assert breached.work_item_id == str(work_item_id)
+    assert breached.assignee_id == "bob"
+    assert breached.escalated_to_id == "olivia"
+    assert breached.escalation_id == str(escalation["id"])
+    assert breached.level == 1
+
+
+async def test_monitor_recovers_after_failed_statements(
+    db: asyncpg.Connection,
+    monitor: RunningMonitor,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="assignment_engine.sla_monitor")
+    await add_organisation(db)
+    await db.execute("ALTER TABLE sla_clocks RENAME TO sla_clocks_hidden")
+    await wait_for_log_event(caplog, "sla_pass_failed")
+    await db.execute("ALTER TABLE sla_clocks_hidden RENAME TO sla_clocks")
+
+    work_item_id = await add_clock(db, warning_in_s=-2, deadline_in_s=-1)
+
+    await wait_for_breach(db, work_item_id)
+    assert await db.fetchval("SELECT count(*) FROM escalation_events") == 1
+
+
+async def test_monitor_recovers_after_terminated_connections(
+    db: asyncpg.Connection, monitor: RunningMonitor
+) -> None:
+    await add_organisation(db)
+    await db.execute(
+        """
+        SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid()
+        """
+    )
+
+    work_item_id = await add_clock(db, warning_in_s=-2, deadline_in_s=-1)
+
+    await wait_for_breach(db, work_item_id)
+    assert await db.fetchval("SELECT count(*) FROM escalation_events") == 1
+
+
+async def count_published(nats_url: str, prefix: str) -> dict[str, int]:
+    """Count the messages of each SLA subject in the prefix's stream."""
+    client = await nats.connect(nats_url)
+    try:
+        info = await client.jetstream().stream_info(
+            subjects.stream_name(prefix), subjects_filter=f"{prefix}.sla.>"
+        )
+    finally:
+        await client.close()
+    counts = info.state.subjects or {}
+    return {
+        name: counts.get(subjects.subject(prefix, name), 0)
+        for name in (subjects.SLA_WARNING, subjects.SLA_BREACHED)
+    }
+
+
+async def wait_for_log_event(caplog: pytest.LogCaptureFixture, event: str) -> None:
+    give_up_at = time.monotonic() + WAIT_TIMEOUT_S
+    while not any(
+        getattr(record, "ae_fields", {}).get("event") == event
+        for record in caplog.records
+    ):
+        if time.monotonic() > give_up_at:
+            raise AssertionError(f"no {event!r} log record within {WAIT_TIMEOUT_S} s")
+        await asyncio.sleep(0.02)
