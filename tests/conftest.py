@@ -9,14 +9,23 @@ import asyncpg
 import grpc
 import pytest
 
-from assignment_engine.api.v1 import assigner_pb2_grpc, queue_pb2_grpc
+from assignment_engine.api.v1 import (
+    assigner_pb2_grpc,
+    availability_pb2_grpc,
+    queue_pb2_grpc,
+    sla_monitor_pb2_grpc,
+)
 from assignment_engine.assigner import app as assigner_app
 from assignment_engine.assigner.config import DEFAULT_CANDIDATE_LIMIT, AssignerSettings
 from assignment_engine.assigner.scoring import DEFAULT_MIN_SKILL_MATCHES, Weights
+from assignment_engine.availability import app as availability_app
+from assignment_engine.availability.config import AvailabilitySettings
 from assignment_engine.core.config import CommonSettings
 from assignment_engine.core.runtime import ServiceRuntime
 from assignment_engine.queue import app as queue_app
 from assignment_engine.queue.config import QueueSettings
+from assignment_engine.sla_monitor import app as sla_monitor_app
+from assignment_engine.sla_monitor.config import SlaMonitorSettings
 
 
 def common_settings(database_url: str, nats_url: str, prefix: str) -> CommonSettings:
@@ -75,6 +84,16 @@ class Engine:
     def queue(self) -> queue_pb2_grpc.QueueServiceStub:
         return queue_pb2_grpc.QueueServiceStub(self.channel("queue"))
 
+    @property
+    def availability(self) -> availability_pb2_grpc.AvailabilityServiceStub:
+        return availability_pb2_grpc.AvailabilityServiceStub(
+            self.channel("availability")
+        )
+
+    @property
+    def sla_monitor(self) -> sla_monitor_pb2_grpc.SlaMonitorServiceStub:
+        return sla_monitor_pb2_grpc.SlaMonitorServiceStub(self.channel("sla_monitor"))
+
     async def close(self) -> None:
         for channel in self.channels:
             await channel.close()
@@ -99,6 +118,27 @@ async def engine(
     running.runtimes["assigner"] = await assigner_app.start(assigner_settings(common))
     running.runtimes["queue"] = await queue_app.start(
         queue_settings(common, running.runtimes["assigner"].port)
+    )
+    yield running
+    await running.close()
+
+
+@pytest.fixture
+async def full_engine(
+    database_url: str, nats_url: str, subject_prefix: str
+) -> AsyncIterator[Engine]:
+    """All four services on one database and subject prefix."""
+    common = common_settings(database_url, nats_url, subject_prefix)
+    running = Engine(common)
+    running.runtimes["availability"] = await availability_app.start(
+        AvailabilitySettings(common=common, port=0)
+    )
+    running.runtimes["assigner"] = await assigner_app.start(assigner_settings(common))
+    running.runtimes["queue"] = await queue_app.start(
+        queue_settings(common, running.runtimes["assigner"].port)
+    )
+    running.runtimes["sla_monitor"] = await sla_monitor_app.start(
+        SlaMonitorSettings(common=common, port=0, tick_interval_s=0.05)
     )
     yield running
     await running.close()
