@@ -22,6 +22,10 @@ from assignment_engine.availability import app as availability_app
 from assignment_engine.availability.config import AvailabilitySettings
 from assignment_engine.core.config import CommonSettings
 from assignment_engine.core.runtime import ServiceRuntime
+from assignment_engine.devstack.testing import (
+    auth_settings_for_tests,
+    authorized_channel,
+)
 from assignment_engine.queue import app as queue_app
 from assignment_engine.queue.config import QueueSettings
 from assignment_engine.sla_monitor import app as sla_monitor_app
@@ -38,6 +42,7 @@ def common_settings(database_url: str, nats_url: str, prefix: str) -> CommonSett
         db_pool_max=10,
         grpc_max_message_bytes=4 * 1024 * 1024,
         log_level="INFO",
+        auth=auth_settings_for_tests(),
     )
 
 
@@ -72,7 +77,7 @@ class Engine:
     channels: list[grpc.aio.Channel] = field(default_factory=list)
 
     def channel(self, name: str) -> grpc.aio.Channel:
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{self.runtimes[name].port}")
+        channel = authorized_channel(f"127.0.0.1:{self.runtimes[name].port}")
         self.channels.append(channel)
         return channel
 

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
-import grpc
 import pytest
 
 from assignment_engine.api.v1 import assigner_pb2_grpc
@@ -15,6 +14,10 @@ from assignment_engine.assigner.config import DEFAULT_CANDIDATE_LIMIT, AssignerS
 from assignment_engine.assigner.scoring import DEFAULT_MIN_SKILL_MATCHES, Weights
 from assignment_engine.core.config import CommonSettings
 from assignment_engine.core.runtime import ServiceRuntime
+from assignment_engine.devstack.testing import (
+    auth_settings_for_tests,
+    authorized_channel,
+)
 
 
 @dataclass
@@ -36,6 +39,7 @@ def common_settings(
         db_pool_max=pool_max,
         grpc_max_message_bytes=4 * 1024 * 1024,
         log_level="INFO",
+        auth=auth_settings_for_tests(),
     )
 
 
@@ -58,7 +62,7 @@ async def assigner(
         candidate_limit=DEFAULT_CANDIDATE_LIMIT,
     )
     runtime = await app.start(settings)
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{runtime.port}")
+    channel = authorized_channel(f"127.0.0.1:{runtime.port}")
     yield RunningAssigner(
         runtime, assigner_pb2_grpc.AssignerServiceStub(channel), settings
     )

@@ -13,6 +13,10 @@ from assignment_engine.availability import app
 from assignment_engine.availability.config import AvailabilitySettings
 from assignment_engine.core.config import CommonSettings
 from assignment_engine.core.runtime import ServiceRuntime
+from assignment_engine.devstack.testing import (
+    auth_settings_for_tests,
+    authorized_channel,
+)
 
 
 def make_settings(
@@ -28,6 +32,7 @@ def make_settings(
             db_pool_max=4,
             grpc_max_message_bytes=4 * 1024 * 1024,
             log_level="INFO",
+            auth=auth_settings_for_tests(),
         ),
         port=0,
     )
@@ -57,7 +62,7 @@ async def relaying_runtime(
 
 @pytest.fixture
 async def channel(runtime: ServiceRuntime) -> AsyncIterator[grpc.aio.Channel]:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{runtime.port}") as channel:
+    async with authorized_channel(f"127.0.0.1:{runtime.port}") as channel:
         yield channel
 
 

@@ -11,12 +11,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import grpc
 import pytest
 
 from assignment_engine.api.v1 import sla_monitor_pb2_grpc
 from assignment_engine.core.config import CommonSettings
 from assignment_engine.core.runtime import ServiceRuntime
+from assignment_engine.devstack.testing import (
+    auth_settings_for_tests,
+    authorized_channel,
+)
 from assignment_engine.sla_monitor import app
 from assignment_engine.sla_monitor.config import (
     DEFAULT_BATCH_SIZE,
@@ -54,6 +57,7 @@ def monitor_settings(
             db_pool_max=4,
             grpc_max_message_bytes=4 * 1024 * 1024,
             log_level="INFO",
+            auth=auth_settings_for_tests(),
         ),
         port=0,
         tick_interval_s=DEFAULT_TICK_INTERVAL_S,
@@ -63,7 +67,7 @@ def monitor_settings(
 
 async def start_monitor(settings: SlaMonitorSettings) -> RunningMonitor:
     runtime = await app.start(settings)
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{runtime.port}")
+    channel = authorized_channel(f"127.0.0.1:{runtime.port}")
     stub = sla_monitor_pb2_grpc.SlaMonitorServiceStub(channel)
     runtime.closers.append(channel.close)
     return RunningMonitor(runtime, stub, settings)

@@ -9,6 +9,11 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assignment_engine.core.auth import AuthSettings
+    from assignment_engine.core.tls import TlsSettings
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/assignment_engine"
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
@@ -103,9 +108,14 @@ class CommonSettings:
     db_pool_max: int
     grpc_max_message_bytes: int
     log_level: str
+    auth: AuthSettings
+    tls: TlsSettings | None = None
 
     @classmethod
     def from_env(cls) -> CommonSettings:
+        from assignment_engine.core.auth import AuthSettings
+        from assignment_engine.core.tls import TlsSettings
+
         prefix = env_str("AE_SUBJECT_PREFIX", DEFAULT_SUBJECT_PREFIX)
         if not SUBJECT_PREFIX_PATTERN.match(prefix):
             raise ConfigError(
@@ -137,4 +147,6 @@ class CommonSettings:
             log_level=env_choice(
                 "AE_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")
             ),
+            auth=AuthSettings.from_env(),
+            tls=TlsSettings.from_env(),
         )

@@ -1,9 +1,10 @@
 """gRPC server bootstrap: interceptors, health, reflection, limits and shutdown.
 
-Every server gets, outermost first: the OpenTelemetry interceptor, then the error
+Every server gets, outermost first: the OpenTelemetry interceptor; the error
 interceptor, which turns an `EngineError` into its status code, an unreachable
 database into UNAVAILABLE, and a handler running past its time budget into
-DEADLINE_EXCEEDED. Health (`grpc.health.v1`) and reflection are always registered.
+DEADLINE_EXCEEDED; and the authentication interceptor, which verifies the bearer
+token of every call but health checks and reflection. Health (`grpc.health.v1`) and reflection are always registered.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from assignment_engine.core import logs, telemetry
+from assignment_engine.core.auth import TokenVerifier
 from assignment_engine.core.db import CONNECTION_ERRORS
 from assignment_engine.core.errors import EngineError
+from assignment_engine.core.tls import TlsSettings
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +132,8 @@ class GrpcServer:
         host: str,
         port: int,
         max_message_bytes: int,
+        verifier: TokenVerifier,
+        tls: TlsSettings | None = None,
         handler_timeout_s: float = DEFAULT_HANDLER_TIMEOUT_S,
     ) -> None:
         options = [
@@ -156,7 +161,11 @@ class GrpcServer:
             ],
             self.server,
         )
-        self.port = self.server.add_insecure_port(f"{host}:{port}")
+        credentials = tls.server_credentials() if tls is not None else None
+        if credentials is not None:
+            self.port = self.server.add_secure_port(f"{host}:{port}", credentials)
+        else:
+            self.port = self.server.add_insecure_port(f"{host}:{port}")
         if self.port == 0:
             raise OSError(f"cannot listen on {host}:{port}")
 

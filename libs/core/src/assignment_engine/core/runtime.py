@@ -14,11 +14,14 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import asyncpg
+import grpc
 import uvloop
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from assignment_engine.core import db, jetstream, logs, telemetry
+from assignment_engine.core.auth import ServiceToken, TokenVerifier
+from assignment_engine.core.channels import open_channel
 from assignment_engine.core.config import CommonSettings, ConfigError
 from assignment_engine.core.grpc_server import GrpcServer, ServiceBinding
 from assignment_engine.core.outbox import OutboxRelay
@@ -86,6 +89,22 @@ class ServiceRuntime:
 
         self.tasks.append(asyncio.create_task(supervised(), name=f"{self.name}:{name}"))
 
+    def open_client(self, target: str) -> grpc.aio.Channel:
+        """A channel to another service, presenting this service's identity."""
+        token = ServiceToken(self.settings.auth, self.name)
+        channel = open_channel(
+            target,
+            max_message_bytes=self.settings.grpc_max_message_bytes,
+            token=token.get,
+            tls=self.settings.tls,
+        )
+
+        async def close() -> None:
+            await channel.close()
+
+        self.closers.append(close)
+        return channel
+
     def wake_relay(self) -> None:
         if self.relay is not None:
             self.relay.wake()
@@ -97,6 +116,8 @@ class ServiceRuntime:
             host=self.settings.bind_host,
             port=port,
             max_message_bytes=self.settings.grpc_max_message_bytes,
+            verifier=TokenVerifier(self.settings.auth),
+            tls=self.settings.tls,
         )
         await self.server.start()
         logger.info(

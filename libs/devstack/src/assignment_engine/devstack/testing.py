@@ -27,8 +27,10 @@ from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
 import asyncpg
+import grpc
 import nats
 
+from assignment_engine.core.auth import AuthSettings, BearerInterceptor, mint_token
 from assignment_engine.devstack.servers import EmbeddedNats, EmbeddedPostgres
 
 logger = logging.getLogger(__name__)
@@ -252,10 +254,44 @@ async def _execute(admin_url: str, *statements: str) -> None:
         await conn.close()
 
 
+# The staff member tests act as unless a test picks another caller.
+ROOT_ADMIN_ID = "root"
+ROOT_UNIT_ID = "engine-ops"
+ROOT_ADMIN_SQL = (
+    f"INSERT INTO units (id, name) VALUES ('{ROOT_UNIT_ID}', 'Operations')",
+    f"INSERT INTO staff (id, unit_id, role, wip_limit) VALUES ('{ROOT_ADMIN_ID}', '{ROOT_UNIT_ID}', 'admin', 0)",
+    f"INSERT INTO staff_load (staff_id) VALUES ('{ROOT_ADMIN_ID}')",
+)
+# HMAC secret of every test run; services under test verify tokens signed with it.
+TEST_JWT_SECRET = b"assignment-engine-test-secret-0123456789abcdef"
+
+
+def auth_settings_for_tests() -> AuthSettings:
+    return AuthSettings.for_secret(TEST_JWT_SECRET)
+
+
+def token_for(
+    subject: str = ROOT_ADMIN_ID, role: str = "admin", ttl_s: float = 3600
+) -> str:
+    """A valid test token for `subject` in `role`."""
+    return mint_token(auth_settings_for_tests(), subject, role, ttl_s)
+
+
+def authorized_channel(
+    target: str, subject: str = ROOT_ADMIN_ID, role: str = "admin"
+) -> grpc.aio.Channel:
+    """An insecure channel whose calls carry a token for `subject` in `role`."""
+    token = token_for(subject, role)
+    return grpc.aio.insecure_channel(
+        target, interceptors=[BearerInterceptor(lambda: token)]
+    )
+
+
 async def create_template_database(admin_url: str) -> str:
     """Create a database `ae_test_<random>_tpl` holding the migrated schema.
 
-    Returns its name. The database is marked as a template that accepts no
+    The template also holds the admin `root` (unit `engine-ops`, WIP limit 0), whom
+    test clients call as by default. Returns its name. The database is marked as a template that accepts no
     connections, so a stray session cannot block cloning it. Drop it with
     drop_template_database().
     """
@@ -265,6 +301,7 @@ async def create_template_database(admin_url: str) -> str:
     await _execute(admin_url, f"CREATE DATABASE {_quoted(name)}")
     try:
         applied = await apply_migrations(url_for_database(admin_url, name))
+        await _execute(url_for_database(admin_url, name), *ROOT_ADMIN_SQL)
         await _execute(
             admin_url,
             f"ALTER DATABASE {_quoted(name)} WITH IS_TEMPLATE true",

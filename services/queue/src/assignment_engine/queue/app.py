@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from assignment_engine.api.v1 import assigner_pb2_grpc, queue_pb2, queue_pb2_grpc
 from assignment_engine.core import jetstream, subjects
-from assignment_engine.core.channels import open_channel
 from assignment_engine.core.grpc_server import ServiceBinding
 from assignment_engine.core.runtime import ServiceRuntime
 from assignment_engine.queue.config import QueueSettings
@@ -20,15 +19,7 @@ async def start(settings: QueueSettings) -> ServiceRuntime:
     runtime = ServiceRuntime(SERVICE_NAME, settings.common)
     # The queue service writes no events, so it runs no outbox relay.
     await runtime.open(relay=False)
-    channel = open_channel(
-        settings.assigner_address,
-        max_message_bytes=settings.common.grpc_max_message_bytes,
-    )
-
-    async def close_channel() -> None:
-        await channel.close()
-
-    runtime.closers.append(close_channel)
+    channel = runtime.open_client(settings.assigner_address)
     store = QueueStore(runtime.pool)
     drainer = Drainer(
         store,

@@ -200,6 +200,26 @@ class ExplainAssignmentResponse(_message.Message):
     decisions: _containers.RepeatedCompositeFieldContainer[Decision]
     def __init__(self, work_item: _Optional[_Union[_common_pb2.WorkItem, _Mapping]] = ..., decisions: _Optional[_Iterable[_Union[Decision, _Mapping]]] = ...) -> None: ...
 
+class ReassignAssignmentRequest(_message.Message):
+    __slots__ = ("assignment_id", "new_assignee_id", "reason", "allow_over_limit")
+    ASSIGNMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NEW_ASSIGNEE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_OVER_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    assignment_id: str
+    new_assignee_id: str
+    reason: str
+    allow_over_limit: bool
+    def __init__(self, assignment_id: _Optional[str] = ..., new_assignee_id: _Optional[str] = ..., reason: _Optional[str] = ..., allow_over_limit: _Optional[bool] = ...) -> None: ...
+
+class ReassignAssignmentResponse(_message.Message):
+    __slots__ = ("assignment", "previous_assignee_id")
+    ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_ASSIGNEE_ID_FIELD_NUMBER: _ClassVar[int]
+    assignment: _common_pb2.Assignment
+    previous_assignee_id: str
+    def __init__(self, assignment: _Optional[_Union[_common_pb2.Assignment, _Mapping]] = ..., previous_assignee_id: _Optional[str] = ...) -> None: ...
+
 class OfferQueuedItemsRequest(_message.Message):
     __slots__ = ("work_item_ids",)
     WORK_ITEM_IDS_FIELD_NUMBER: _ClassVar[int]

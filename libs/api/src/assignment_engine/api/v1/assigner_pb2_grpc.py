@@ -76,6 +76,11 @@ class AssignerServiceStub:
                 request_serializer=assignment_dot_v1_dot_assigner__pb2.ExplainAssignmentRequest.SerializeToString,
                 response_deserializer=assignment_dot_v1_dot_assigner__pb2.ExplainAssignmentResponse.FromString,
                 _registered_method=True)
+        self.ReassignAssignment = channel.unary_unary(
+                '/assignment.v1.AssignerService/ReassignAssignment',
+                request_serializer=assignment_dot_v1_dot_assigner__pb2.ReassignAssignmentRequest.SerializeToString,
+                response_deserializer=assignment_dot_v1_dot_assigner__pb2.ReassignAssignmentResponse.FromString,
+                _registered_method=True)
         self.OfferQueuedItems = channel.unary_unary(
                 '/assignment.v1.AssignerService/OfferQueuedItems',
                 request_serializer=assignment_dot_v1_dot_assigner__pb2.OfferQueuedItemsRequest.SerializeToString,
@@ -157,6 +162,21 @@ class AssignerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReassignAssignment(self, request, context):
+        """Moves an active assignment to another staff member, keeping its status and
+        SLA deadline, and moves one unit of load from the old assignee to the new
+        one. Records the actor, the reason and both scores in the decision audit and
+        publishes assignment.reassigned and capacity.freed. A new assignee at their
+        WIP limit, unavailable or on leave is rejected unless allow_over_limit is set
+        (admins only); the audit records the flag. Errors: INVALID_ARGUMENT;
+        NOT_FOUND for the assignment or the new assignee; FAILED_PRECONDITION when
+        the assignment is not active, the new assignee already has it, or is full;
+        PERMISSION_DENIED outside the caller's unit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def OfferQueuedItems(self, request, context):
         """Tries to assign queued work items, in the order given; items that nobody can
         take stay queued. Called by the queue service when capacity frees.
@@ -208,6 +228,11 @@ def add_AssignerServiceServicer_to_server(servicer, server):
                     servicer.ExplainAssignment,
                     request_deserializer=assignment_dot_v1_dot_assigner__pb2.ExplainAssignmentRequest.FromString,
                     response_serializer=assignment_dot_v1_dot_assigner__pb2.ExplainAssignmentResponse.SerializeToString,
+            ),
+            'ReassignAssignment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReassignAssignment,
+                    request_deserializer=assignment_dot_v1_dot_assigner__pb2.ReassignAssignmentRequest.FromString,
+                    response_serializer=assignment_dot_v1_dot_assigner__pb2.ReassignAssignmentResponse.SerializeToString,
             ),
             'OfferQueuedItems': grpc.unary_unary_rpc_method_handler(
                     servicer.OfferQueuedItems,
@@ -433,6 +458,33 @@ class AssignerService:
             '/assignment.v1.AssignerService/ExplainAssignment',
             assignment_dot_v1_dot_assigner__pb2.ExplainAssignmentRequest.SerializeToString,
             assignment_dot_v1_dot_assigner__pb2.ExplainAssignmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReassignAssignment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assignment.v1.AssignerService/ReassignAssignment',
+            assignment_dot_v1_dot_assigner__pb2.ReassignAssignmentRequest.SerializeToString,
+            assignment_dot_v1_dot_assigner__pb2.ReassignAssignmentResponse.FromString,
             options,
             channel_credentials,
             insecure,

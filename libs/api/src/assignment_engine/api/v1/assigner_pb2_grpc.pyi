@@ -71,6 +71,17 @@ class AssignerServiceStub:
     with the score breakdown of the winner and the runners-up. Changes nothing.
     Errors: INVALID_ARGUMENT, NOT_FOUND.
     """
+    ReassignAssignment: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.ReassignAssignmentRequest, _assigner_pb2.ReassignAssignmentResponse]
+    """Moves an active assignment to another staff member, keeping its status and
+    SLA deadline, and moves one unit of load from the old assignee to the new
+    one. Records the actor, the reason and both scores in the decision audit and
+    publishes assignment.reassigned and capacity.freed. A new assignee at their
+    WIP limit, unavailable or on leave is rejected unless allow_over_limit is set
+    (admins only); the audit records the flag. Errors: INVALID_ARGUMENT;
+    NOT_FOUND for the assignment or the new assignee; FAILED_PRECONDITION when
+    the assignment is not active, the new assignee already has it, or is full;
+    PERMISSION_DENIED outside the caller's unit.
+    """
     OfferQueuedItems: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.OfferQueuedItemsRequest, _assigner_pb2.OfferQueuedItemsResponse]
     """Tries to assign queued work items, in the order given; items that nobody can
     take stay queued. Called by the queue service when capacity frees.
@@ -119,6 +130,17 @@ class AssignerServiceAsyncStub(AssignerServiceStub):
     """Returns the recorded decisions for a work item: each assignment or queueing
     with the score breakdown of the winner and the runners-up. Changes nothing.
     Errors: INVALID_ARGUMENT, NOT_FOUND.
+    """
+    ReassignAssignment: _aio.UnaryUnaryMultiCallable[_assigner_pb2.ReassignAssignmentRequest, _assigner_pb2.ReassignAssignmentResponse]  # type: ignore[assignment]
+    """Moves an active assignment to another staff member, keeping its status and
+    SLA deadline, and moves one unit of load from the old assignee to the new
+    one. Records the actor, the reason and both scores in the decision audit and
+    publishes assignment.reassigned and capacity.freed. A new assignee at their
+    WIP limit, unavailable or on leave is rejected unless allow_over_limit is set
+    (admins only); the audit records the flag. Errors: INVALID_ARGUMENT;
+    NOT_FOUND for the assignment or the new assignee; FAILED_PRECONDITION when
+    the assignment is not active, the new assignee already has it, or is full;
+    PERMISSION_DENIED outside the caller's unit.
     """
     OfferQueuedItems: _aio.UnaryUnaryMultiCallable[_assigner_pb2.OfferQueuedItemsRequest, _assigner_pb2.OfferQueuedItemsResponse]  # type: ignore[assignment]
     """Tries to assign queued work items, in the order given; items that nobody can
@@ -213,6 +235,23 @@ class AssignerServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns the recorded decisions for a work item: each assignment or queueing
         with the score breakdown of the winner and the runners-up. Changes nothing.
         Errors: INVALID_ARGUMENT, NOT_FOUND.
+        """
+
+    @_abc_1.abstractmethod
+    def ReassignAssignment(
+        self,
+        request: _assigner_pb2.ReassignAssignmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assigner_pb2.ReassignAssignmentResponse, _abc.Awaitable[_assigner_pb2.ReassignAssignmentResponse]]:
+        """Moves an active assignment to another staff member, keeping its status and
+        SLA deadline, and moves one unit of load from the old assignee to the new
+        one. Records the actor, the reason and both scores in the decision audit and
+        publishes assignment.reassigned and capacity.freed. A new assignee at their
+        WIP limit, unavailable or on leave is rejected unless allow_over_limit is set
+        (admins only); the audit records the flag. Errors: INVALID_ARGUMENT;
+        NOT_FOUND for the assignment or the new assignee; FAILED_PRECONDITION when
+        the assignment is not active, the new assignee already has it, or is full;
+        PERMISSION_DENIED outside the caller's unit.
         """
 
     @_abc_1.abstractmethod

@@ -71,6 +71,26 @@ class AvailabilityServiceStub:
                 request_serializer=assignment_dot_v1_dot_availability__pb2.SetAvailabilityRequest.SerializeToString,
                 response_deserializer=assignment_dot_v1_dot_availability__pb2.SetAvailabilityResponse.FromString,
                 _registered_method=True)
+        self.ScheduleLeave = channel.unary_unary(
+                '/assignment.v1.AvailabilityService/ScheduleLeave',
+                request_serializer=assignment_dot_v1_dot_availability__pb2.ScheduleLeaveRequest.SerializeToString,
+                response_deserializer=assignment_dot_v1_dot_availability__pb2.ScheduleLeaveResponse.FromString,
+                _registered_method=True)
+        self.CancelLeave = channel.unary_unary(
+                '/assignment.v1.AvailabilityService/CancelLeave',
+                request_serializer=assignment_dot_v1_dot_availability__pb2.CancelLeaveRequest.SerializeToString,
+                response_deserializer=assignment_dot_v1_dot_availability__pb2.CancelLeaveResponse.FromString,
+                _registered_method=True)
+        self.ListLeave = channel.unary_unary(
+                '/assignment.v1.AvailabilityService/ListLeave',
+                request_serializer=assignment_dot_v1_dot_availability__pb2.ListLeaveRequest.SerializeToString,
+                response_deserializer=assignment_dot_v1_dot_availability__pb2.ListLeaveResponse.FromString,
+                _registered_method=True)
+        self.RecordHrEvent = channel.unary_unary(
+                '/assignment.v1.AvailabilityService/RecordHrEvent',
+                request_serializer=assignment_dot_v1_dot_availability__pb2.RecordHrEventRequest.SerializeToString,
+                response_deserializer=assignment_dot_v1_dot_availability__pb2.RecordHrEventResponse.FromString,
+                _registered_method=True)
 
 
 class AvailabilityServiceServicer:
@@ -138,6 +158,43 @@ class AvailabilityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ScheduleLeave(self, request, context):
+        """Schedules leave for a staff member: they become ON_LEAVE at starts_at and
+        AVAILABLE again at ends_at without anyone acting. Errors: INVALID_ARGUMENT
+        (ends_at must be after starts_at and in the future), NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelLeave(self, request, context):
+        """Cancels scheduled or current leave; current leave ends at once.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION when already ended.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLeave(self, request, context):
+        """Lists a staff member's leave that has not ended, soonest first.
+        Errors: INVALID_ARGUMENT, NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordHrEvent(self, request, context):
+        """Stores one HR system delivery and applies it, exactly once per delivery id:
+        a repeated delivery id returns the stored outcome and changes nothing. An
+        event older (by version, then event time) than one already applied to the
+        same leave is stored as STALE with no effect. An unknown employee is stored
+        as REJECTED. Called by the HR webhook gateway with the service identity.
+        Errors: INVALID_ARGUMENT for a malformed field.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AvailabilityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -175,6 +232,26 @@ def add_AvailabilityServiceServicer_to_server(servicer, server):
                     servicer.SetAvailability,
                     request_deserializer=assignment_dot_v1_dot_availability__pb2.SetAvailabilityRequest.FromString,
                     response_serializer=assignment_dot_v1_dot_availability__pb2.SetAvailabilityResponse.SerializeToString,
+            ),
+            'ScheduleLeave': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScheduleLeave,
+                    request_deserializer=assignment_dot_v1_dot_availability__pb2.ScheduleLeaveRequest.FromString,
+                    response_serializer=assignment_dot_v1_dot_availability__pb2.ScheduleLeaveResponse.SerializeToString,
+            ),
+            'CancelLeave': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelLeave,
+                    request_deserializer=assignment_dot_v1_dot_availability__pb2.CancelLeaveRequest.FromString,
+                    response_serializer=assignment_dot_v1_dot_availability__pb2.CancelLeaveResponse.SerializeToString,
+            ),
+            'ListLeave': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLeave,
+                    request_deserializer=assignment_dot_v1_dot_availability__pb2.ListLeaveRequest.FromString,
+                    response_serializer=assignment_dot_v1_dot_availability__pb2.ListLeaveResponse.SerializeToString,
+            ),
+            'RecordHrEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordHrEvent,
+                    request_deserializer=assignment_dot_v1_dot_availability__pb2.RecordHrEventRequest.FromString,
+                    response_serializer=assignment_dot_v1_dot_availability__pb2.RecordHrEventResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -368,6 +445,114 @@ class AvailabilityService:
             '/assignment.v1.AvailabilityService/SetAvailability',
             assignment_dot_v1_dot_availability__pb2.SetAvailabilityRequest.SerializeToString,
             assignment_dot_v1_dot_availability__pb2.SetAvailabilityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScheduleLeave(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assignment.v1.AvailabilityService/ScheduleLeave',
+            assignment_dot_v1_dot_availability__pb2.ScheduleLeaveRequest.SerializeToString,
+            assignment_dot_v1_dot_availability__pb2.ScheduleLeaveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelLeave(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assignment.v1.AvailabilityService/CancelLeave',
+            assignment_dot_v1_dot_availability__pb2.CancelLeaveRequest.SerializeToString,
+            assignment_dot_v1_dot_availability__pb2.CancelLeaveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLeave(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assignment.v1.AvailabilityService/ListLeave',
+            assignment_dot_v1_dot_availability__pb2.ListLeaveRequest.SerializeToString,
+            assignment_dot_v1_dot_availability__pb2.ListLeaveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordHrEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assignment.v1.AvailabilityService/RecordHrEvent',
+            assignment_dot_v1_dot_availability__pb2.RecordHrEventRequest.SerializeToString,
+            assignment_dot_v1_dot_availability__pb2.RecordHrEventResponse.FromString,
             options,
             channel_credentials,
             insecure,

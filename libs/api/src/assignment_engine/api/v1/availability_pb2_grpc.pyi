@@ -66,6 +66,27 @@ class AvailabilityServiceStub:
     AVAILABLE or BUSY from UNAVAILABLE or ON_LEAVE publishes capacity.freed.
     Errors: INVALID_ARGUMENT, NOT_FOUND.
     """
+    ScheduleLeave: _grpc.UnaryUnaryMultiCallable[_availability_pb2.ScheduleLeaveRequest, _availability_pb2.ScheduleLeaveResponse]
+    """Schedules leave for a staff member: they become ON_LEAVE at starts_at and
+    AVAILABLE again at ends_at without anyone acting. Errors: INVALID_ARGUMENT
+    (ends_at must be after starts_at and in the future), NOT_FOUND.
+    """
+    CancelLeave: _grpc.UnaryUnaryMultiCallable[_availability_pb2.CancelLeaveRequest, _availability_pb2.CancelLeaveResponse]
+    """Cancels scheduled or current leave; current leave ends at once.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION when already ended.
+    """
+    ListLeave: _grpc.UnaryUnaryMultiCallable[_availability_pb2.ListLeaveRequest, _availability_pb2.ListLeaveResponse]
+    """Lists a staff member's leave that has not ended, soonest first.
+    Errors: INVALID_ARGUMENT, NOT_FOUND.
+    """
+    RecordHrEvent: _grpc.UnaryUnaryMultiCallable[_availability_pb2.RecordHrEventRequest, _availability_pb2.RecordHrEventResponse]
+    """Stores one HR system delivery and applies it, exactly once per delivery id:
+    a repeated delivery id returns the stored outcome and changes nothing. An
+    event older (by version, then event time) than one already applied to the
+    same leave is stored as STALE with no effect. An unknown employee is stored
+    as REJECTED. Called by the HR webhook gateway with the service identity.
+    Errors: INVALID_ARGUMENT for a malformed field.
+    """
 
 @_typing.type_check_only
 class AvailabilityServiceAsyncStub(AvailabilityServiceStub):
@@ -104,6 +125,27 @@ class AvailabilityServiceAsyncStub(AvailabilityServiceStub):
     """Sets a staff member's availability; eligibility changes at once. Becoming
     AVAILABLE or BUSY from UNAVAILABLE or ON_LEAVE publishes capacity.freed.
     Errors: INVALID_ARGUMENT, NOT_FOUND.
+    """
+    ScheduleLeave: _aio.UnaryUnaryMultiCallable[_availability_pb2.ScheduleLeaveRequest, _availability_pb2.ScheduleLeaveResponse]  # type: ignore[assignment]
+    """Schedules leave for a staff member: they become ON_LEAVE at starts_at and
+    AVAILABLE again at ends_at without anyone acting. Errors: INVALID_ARGUMENT
+    (ends_at must be after starts_at and in the future), NOT_FOUND.
+    """
+    CancelLeave: _aio.UnaryUnaryMultiCallable[_availability_pb2.CancelLeaveRequest, _availability_pb2.CancelLeaveResponse]  # type: ignore[assignment]
+    """Cancels scheduled or current leave; current leave ends at once.
+    Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION when already ended.
+    """
+    ListLeave: _aio.UnaryUnaryMultiCallable[_availability_pb2.ListLeaveRequest, _availability_pb2.ListLeaveResponse]  # type: ignore[assignment]
+    """Lists a staff member's leave that has not ended, soonest first.
+    Errors: INVALID_ARGUMENT, NOT_FOUND.
+    """
+    RecordHrEvent: _aio.UnaryUnaryMultiCallable[_availability_pb2.RecordHrEventRequest, _availability_pb2.RecordHrEventResponse]  # type: ignore[assignment]
+    """Stores one HR system delivery and applies it, exactly once per delivery id:
+    a repeated delivery id returns the stored outcome and changes nothing. An
+    event older (by version, then event time) than one already applied to the
+    same leave is stored as STALE with no effect. An unknown employee is stored
+    as REJECTED. Called by the HR webhook gateway with the service identity.
+    Errors: INVALID_ARGUMENT for a malformed field.
     """
 
 class AvailabilityServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -182,6 +224,51 @@ class AvailabilityServiceServicer(metaclass=_abc_1.ABCMeta):
         """Sets a staff member's availability; eligibility changes at once. Becoming
         AVAILABLE or BUSY from UNAVAILABLE or ON_LEAVE publishes capacity.freed.
         Errors: INVALID_ARGUMENT, NOT_FOUND.
+        """
+
+    @_abc_1.abstractmethod
+    def ScheduleLeave(
+        self,
+        request: _availability_pb2.ScheduleLeaveRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_availability_pb2.ScheduleLeaveResponse, _abc.Awaitable[_availability_pb2.ScheduleLeaveResponse]]:
+        """Schedules leave for a staff member: they become ON_LEAVE at starts_at and
+        AVAILABLE again at ends_at without anyone acting. Errors: INVALID_ARGUMENT
+        (ends_at must be after starts_at and in the future), NOT_FOUND.
+        """
+
+    @_abc_1.abstractmethod
+    def CancelLeave(
+        self,
+        request: _availability_pb2.CancelLeaveRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_availability_pb2.CancelLeaveResponse, _abc.Awaitable[_availability_pb2.CancelLeaveResponse]]:
+        """Cancels scheduled or current leave; current leave ends at once.
+        Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION when already ended.
+        """
+
+    @_abc_1.abstractmethod
+    def ListLeave(
+        self,
+        request: _availability_pb2.ListLeaveRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_availability_pb2.ListLeaveResponse, _abc.Awaitable[_availability_pb2.ListLeaveResponse]]:
+        """Lists a staff member's leave that has not ended, soonest first.
+        Errors: INVALID_ARGUMENT, NOT_FOUND.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordHrEvent(
+        self,
+        request: _availability_pb2.RecordHrEventRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_availability_pb2.RecordHrEventResponse, _abc.Awaitable[_availability_pb2.RecordHrEventResponse]]:
+        """Stores one HR system delivery and applies it, exactly once per delivery id:
+        a repeated delivery id returns the stored outcome and changes nothing. An
+        event older (by version, then event time) than one already applied to the
+        same leave is stored as STALE with no effect. An unknown employee is stored
+        as REJECTED. Called by the HR webhook gateway with the service identity.
+        Errors: INVALID_ARGUMENT for a malformed field.
         """
 
 def add_AvailabilityServiceServicer_to_server(servicer: AvailabilityServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

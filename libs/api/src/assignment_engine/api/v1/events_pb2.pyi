@@ -112,3 +112,23 @@ class AvailabilityChanged(_message.Message):
     current: _common_pb2.AvailabilityStatus
     source: _common_pb2.AvailabilitySource
     def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., staff_id: _Optional[str] = ..., previous: _Optional[_Union[_common_pb2.AvailabilityStatus, str]] = ..., current: _Optional[_Union[_common_pb2.AvailabilityStatus, str]] = ..., source: _Optional[_Union[_common_pb2.AvailabilitySource, str]] = ...) -> None: ...
+
+class AssignmentReassigned(_message.Message):
+    __slots__ = ("event_id", "occurred_at", "assignment_id", "work_item_id", "previous_assignee_id", "assignee_id", "actor_id", "over_limit")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    WORK_ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_ASSIGNEE_ID_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNEE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    OVER_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    assignment_id: str
+    work_item_id: str
+    previous_assignee_id: str
+    assignee_id: str
+    actor_id: str
+    over_limit: bool
+    def __init__(self, event_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assignment_id: _Optional[str] = ..., work_item_id: _Optional[str] = ..., previous_assignee_id: _Optional[str] = ..., assignee_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., over_limit: _Optional[bool] = ...) -> None: ...
