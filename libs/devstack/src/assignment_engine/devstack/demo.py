@@ -29,6 +29,8 @@ from assignment_engine.api.v1 import (
     sla_monitor_pb2,
     sla_monitor_pb2_grpc,
 )
+from assignment_engine.core.auth import BearerInterceptor
+from assignment_engine.core.bootstrap import DEFAULT_ADMIN_ID as ROOT_ADMIN
 from assignment_engine.devstack import invariants
 from assignment_engine.devstack.demo_report import UtilisationSampler, build_report
 from assignment_engine.devstack.replay_client import (
@@ -180,6 +182,8 @@ async def set_policies(
 
 
 async def replay(stack: Stack, demo: DemoInput, args: argparse.Namespace) -> int:
+    # The organisation, the policies and the final drain are an admin's work.
+    admin = authorized_channels(stack, ROOT_ADMIN, "admin")
     channels = {
         name: grpc.aio.insecure_channel(stack.address(name)) for name in stack.services
     }
@@ -187,11 +191,14 @@ async def replay(stack: Stack, demo: DemoInput, args: argparse.Namespace) -> int
     availability = availability_pb2_grpc.AvailabilityServiceStub(
         channels["availability"]
     )
-    monitor = sla_monitor_pb2_grpc.SlaMonitorServiceStub(channels["sla_monitor"])
-    queue = queue_pb2_grpc.QueueServiceStub(channels["queue"])
+    admin_availability = availability_pb2_grpc.AvailabilityServiceStub(
+        admin["availability"]
+    )
+    monitor = sla_monitor_pb2_grpc.SlaMonitorServiceStub(admin["sla_monitor"])
+    queue = queue_pb2_grpc.QueueServiceStub(admin["queue"])
     conn = await asyncpg.connect(stack.database_url)
     try:
-        imported = await availability.ImportOrganisation(
+        imported = await admin_availability.ImportOrganisation(
             organisation_request(demo.organisation)
         )
         print(
@@ -202,7 +209,17 @@ async def replay(stack: Stack, demo: DemoInput, args: argparse.Namespace) -> int
         print(
             f"replaying {len(demo.trace):,} arrivals over {duration:.0f} s (speed-up {args.speedup:.0f}x)"
         )
-        client = ReplayClient(assigner, availability, speedup=args.speedup)
+        roles = {member.id: member.role for member in demo.organisation.staff}
+        tokens: dict[tuple[str, str], str] = {}
+
+        def token(subject: str, role: str) -> str:
+            # A staff member's token carries the role their record has.
+            key = (subject, roles.get(subject, role))
+            if key not in tokens:
+                tokens[key] = stack.token(*key, ttl_s=6 * 3600)
+            return tokens[key]
+
+        client = ReplayClient(assigner, availability, speedup=args.speedup, token=token)
         sampler = UtilisationSampler()
 
         async def sample_forever() -> None:
@@ -228,8 +245,20 @@ async def replay(stack: Stack, demo: DemoInput, args: argparse.Namespace) -> int
         return 0 if all(check.holds for check in checks) else 1
     finally:
         await conn.close()
-        for channel in channels.values():
+        for channel in [*channels.values(), *admin.values()]:
             await channel.close()
+
+
+def authorized_channels(
+    stack: Stack, subject: str, role: str
+) -> dict[str, grpc.aio.Channel]:
+    token = stack.token(subject, role, ttl_s=6 * 3600)
+    return {
+        name: grpc.aio.insecure_channel(
+            stack.address(name), interceptors=[BearerInterceptor(lambda: token)]
+        )
+        for name in stack.services
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

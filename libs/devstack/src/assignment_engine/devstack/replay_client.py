@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import grpc
@@ -28,6 +28,8 @@ from assignment_engine.devstack.replay_input import TraceItem
 logger = logging.getLogger(__name__)
 
 WORK_ITEM_TYPE = "incident"
+# The client system that submits the log's incidents, as a service identity.
+INTAKE_SERVICE = "incident-intake"
 POLL_INTERVAL_S = 0.5
 CALL_TIMEOUT_S = 10.0
 
@@ -38,6 +40,8 @@ class AvailabilityChange:
     staff_id: str
     status: int
     reason: str
+    # The person sets their own availability.
+    role: str = "staff"
 
 
 @dataclass
@@ -58,7 +62,9 @@ class ReplayClient:
         availability: availability_pb2_grpc.AvailabilityServiceStub,
         *,
         speedup: float,
+        token: Callable[[str, str], str],
     ) -> None:
+        self.token = token
         self.assigner = assigner
         self.availability = availability
         self.speedup = speedup
@@ -93,6 +99,9 @@ class ReplayClient:
         for task in list(self._completions):
             task.cancel()
 
+    def _as(self, subject: str, role: str) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.token(subject, role)}"),)
+
     async def _submit(self, item: TraceItem) -> None:
         request = assigner_pb2.SubmitWorkItemRequest(
             type=WORK_ITEM_TYPE,
@@ -105,7 +114,9 @@ class ReplayClient:
         started = time.perf_counter()
         try:
             response = await self.assigner.SubmitWorkItem(
-                request, timeout=CALL_TIMEOUT_S
+                request,
+                timeout=CALL_TIMEOUT_S,
+                metadata=self._as(INTAKE_SERVICE, "service"),
             )
         except grpc.aio.AioRpcError as exc:
             self.stats.errors += 1
@@ -121,18 +132,26 @@ class ReplayClient:
         self._handling_s[response.work_item.id] = item.handling_s
         if response.outcome == assigner_pb2.SUBMIT_OUTCOME_ASSIGNED:
             self.stats.assigned_at_once += 1
-            await self._start(response.assignment.id, response.work_item.id)
+            await self._start(
+                response.assignment.id,
+                response.work_item.id,
+                response.assignment.assignee_id,
+            )
         else:
             self.stats.queued += 1
 
-    async def _start(self, assignment_id: str, work_item_id: str) -> None:
+    async def _start(
+        self, assignment_id: str, work_item_id: str, assignee_id: str
+    ) -> None:
         if assignment_id in self._started:
             return
         self._started.add(assignment_id)
         try:
+            # Each assignee starts and completes their own work, with their own token.
             await self.assigner.StartAssignment(
                 assigner_pb2.StartAssignmentRequest(assignment_id=assignment_id),
                 timeout=CALL_TIMEOUT_S,
+                metadata=self._as(assignee_id, "staff"),
             )
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.FAILED_PRECONDITION:
@@ -140,16 +159,21 @@ class ReplayClient:
                 logger.warning("start %s failed: %s", assignment_id, exc.details())
             return
         delay = self._handling_s.get(work_item_id, 0.0) / self.speedup
-        task = asyncio.create_task(self._complete_later(assignment_id, delay))
+        task = asyncio.create_task(
+            self._complete_later(assignment_id, assignee_id, delay)
+        )
         self._completions.add(task)
         task.add_done_callback(self._completions.discard)
 
-    async def _complete_later(self, assignment_id: str, delay_s: float) -> None:
+    async def _complete_later(
+        self, assignment_id: str, assignee_id: str, delay_s: float
+    ) -> None:
         await asyncio.sleep(delay_s)
         try:
             await self.assigner.CompleteAssignment(
                 assigner_pb2.CompleteAssignmentRequest(assignment_id=assignment_id),
                 timeout=CALL_TIMEOUT_S,
+                metadata=self._as(assignee_id, "staff"),
             )
             self.stats.completed += 1
         except grpc.aio.AioRpcError as exc:
@@ -165,13 +189,17 @@ class ReplayClient:
             await asyncio.sleep(POLL_INTERVAL_S)
             try:
                 page = await self.assigner.ListAssignments(
-                    request, timeout=CALL_TIMEOUT_S
+                    request,
+                    timeout=CALL_TIMEOUT_S,
+                    metadata=self._as(INTAKE_SERVICE, "service"),
                 )
             except grpc.aio.AioRpcError as exc:
                 logger.warning("listing assignments failed: %s", exc.details())
                 continue
             for assignment in page.assignments:
-                await self._start(assignment.id, assignment.work_item.id)
+                await self._start(
+                    assignment.id, assignment.work_item.id, assignment.assignee_id
+                )
 
     async def _apply_changes(
         self, changes: Sequence[AvailabilityChange], duration_s: float, began: float
@@ -188,6 +216,7 @@ class ReplayClient:
                         reason=change.reason,
                     ),
                     timeout=CALL_TIMEOUT_S,
+                    metadata=self._as(change.staff_id, change.role),
                 )
                 self.stats.availability_changes += 1
             except grpc.aio.AioRpcError as exc:

@@ -26,6 +26,8 @@ import asyncpg
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from assignment_engine.core.auth import AuthSettings, mint_token
+from assignment_engine.core.bootstrap import ensure_admin
 from assignment_engine.core.migrate import apply_migrations
 from assignment_engine.devstack.servers import EmbeddedNats, EmbeddedPostgres, free_port
 from assignment_engine.devstack.testing import delete_streams, url_for_database
@@ -60,6 +62,8 @@ class Stack:
     nats_url: str = ""
     subject_prefix: str = ""
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    # HMAC secret the services verify tokens with; new for every run.
+    jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
     _postgres: EmbeddedPostgres | None = None
     _nats: EmbeddedNats | None = None
     _admin_url: str = ""
@@ -93,6 +97,7 @@ class Stack:
             await admin.close()
         self.database_url = url_for_database(self._admin_url, self._database)
         await apply_migrations(self.database_url)
+        await ensure_admin(self.database_url)
         self.subject_prefix = f"run{secrets.token_hex(4)}"
         for name in SERVICES:
             self._spawn(name)
@@ -121,6 +126,8 @@ class Stack:
             "AE_DATABASE_URL": self.database_url,
             "AE_NATS_URL": self.nats_url,
             "AE_SUBJECT_PREFIX": self.subject_prefix,
+            "AE_AUTH_MODE": "hmac",
+            "AE_JWT_SECRET": self.jwt_secret,
             f"AE_{name.upper()}_PORT": str(port),
             **self.service_env,
         }
@@ -165,6 +172,12 @@ class Stack:
 
     def address(self, name: str) -> str:
         return self.services[name].address
+
+    def token(self, subject: str, role: str, ttl_s: float = 3600) -> str:
+        """A token the running services accept, for `subject` in `role`."""
+        return mint_token(
+            AuthSettings.for_secret(self.jwt_secret.encode()), subject, role, ttl_s
+        )
 
     async def stop(self) -> None:
         for service in self.services.values():

@@ -31,6 +31,11 @@ import grpc
 import nats
 
 from assignment_engine.core.auth import AuthSettings, BearerInterceptor, mint_token
+from assignment_engine.core.bootstrap import (
+    DEFAULT_ADMIN_ID,
+    DEFAULT_UNIT_ID,
+    ensure_admin,
+)
 from assignment_engine.devstack.servers import EmbeddedNats, EmbeddedPostgres
 
 logger = logging.getLogger(__name__)
@@ -255,13 +260,8 @@ async def _execute(admin_url: str, *statements: str) -> None:
 
 
 # The staff member tests act as unless a test picks another caller.
-ROOT_ADMIN_ID = "root"
-ROOT_UNIT_ID = "engine-ops"
-ROOT_ADMIN_SQL = (
-    f"INSERT INTO units (id, name) VALUES ('{ROOT_UNIT_ID}', 'Operations')",
-    f"INSERT INTO staff (id, unit_id, role, wip_limit) VALUES ('{ROOT_ADMIN_ID}', '{ROOT_UNIT_ID}', 'admin', 0)",
-    f"INSERT INTO staff_load (staff_id) VALUES ('{ROOT_ADMIN_ID}')",
-)
+ROOT_ADMIN_ID = DEFAULT_ADMIN_ID
+ROOT_UNIT_ID = DEFAULT_UNIT_ID
 # HMAC secret of every test run; services under test verify tokens signed with it.
 TEST_JWT_SECRET = b"assignment-engine-test-secret-0123456789abcdef"
 
@@ -301,7 +301,9 @@ async def create_template_database(admin_url: str) -> str:
     await _execute(admin_url, f"CREATE DATABASE {_quoted(name)}")
     try:
         applied = await apply_migrations(url_for_database(admin_url, name))
-        await _execute(url_for_database(admin_url, name), *ROOT_ADMIN_SQL)
+        await ensure_admin(
+            url_for_database(admin_url, name), ROOT_ADMIN_ID, ROOT_UNIT_ID
+        )
         await _execute(
             admin_url,
             f"ALTER DATABASE {_quoted(name)} WITH IS_TEMPLATE true",
