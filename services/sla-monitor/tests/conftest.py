@@ -73,6 +73,18 @@ async def start_monitor(settings: SlaMonitorSettings) -> RunningMonitor:
     return RunningMonitor(runtime, stub, settings)
 
 
+def stub_for(
+    monitor: RunningMonitor, subject: str, role: str
+) -> sla_monitor_pb2_grpc.SlaMonitorServiceStub:
+    """A stub whose calls carry a token for `subject` in `role`.
+
+    The monitor's runtime closes the channel when the monitor stops.
+    """
+    channel = authorized_channel(f"127.0.0.1:{monitor.runtime.port}", subject, role)
+    monitor.runtime.closers.append(channel.close)
+    return sla_monitor_pb2_grpc.SlaMonitorServiceStub(channel)
+
+
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(database_url)

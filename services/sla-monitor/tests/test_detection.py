@@ -14,6 +14,7 @@ import pytest
 from assignment_engine.api.v1 import events_pb2
 from assignment_engine.core import subjects
 from assignment_engine.devstack import invariants, seeding
+from assignment_engine.devstack.testing import ROOT_ADMIN_ID
 from assignment_engine.sla_monitor.config import DEFAULT_TICK_INTERVAL_S
 
 from .conftest import (
@@ -138,6 +139,9 @@ async def test_breach_without_recipient_logs_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.ERROR, logger="assignment_engine.sla_monitor")
+    # The detection loop makes no RPC, so the default caller need not be an admin,
+    # and demoting them leaves the assignee as the only admin.
+    await db.execute("UPDATE staff SET role = 'staff' WHERE id = $1", ROOT_ADMIN_ID)
     await seeding.add_unit(db, "solo-unit")
     await seeding.add_staff(db, "solo", "solo-unit", role="admin")
     work_item_id = await add_clock(

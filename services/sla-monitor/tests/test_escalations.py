@@ -11,6 +11,7 @@ import pytest
 
 from assignment_engine.api.v1 import sla_monitor_pb2 as pb
 from assignment_engine.devstack import seeding
+from assignment_engine.devstack.testing import ROOT_ADMIN_ID
 
 from .conftest import RunningMonitor, add_clock
 
@@ -129,7 +130,7 @@ async def test_acknowledge_sets_stamp_and_note(
     assert escalation.HasField("acknowledged_at")
     assert not escalation.HasField("resolved_at")
     assert escalation.notes == "looking into it"
-    assert row["acknowledged_by"] is None
+    assert row["acknowledged_by"] == ROOT_ADMIN_ID
     assert row["resolved_at"] is None
 
 
@@ -163,8 +164,8 @@ async def test_resolve_acknowledges_open_escalation(
     assert escalation.HasField("acknowledged_at")
     assert escalation.HasField("resolved_at")
     assert escalation.notes == "fixed"
-    assert row["resolved_by"] is None
-    assert row["acknowledged_by"] is None
+    assert row["resolved_by"] == ROOT_ADMIN_ID
+    assert row["acknowledged_by"] == ROOT_ADMIN_ID
 
 
 async def test_resolve_appends_note_keeps_acknowledgement(

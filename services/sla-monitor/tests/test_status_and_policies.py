@@ -14,7 +14,6 @@ from google.protobuf.duration_pb2 import Duration
 
 from assignment_engine.api.v1 import common_pb2
 from assignment_engine.api.v1 import sla_monitor_pb2 as pb
-from assignment_engine.devstack import seeding
 
 from .conftest import RunningMonitor, add_clock
 
@@ -48,8 +47,6 @@ def duration(seconds: int) -> Duration:
 async def test_status_states_of_running_clocks(
     db: asyncpg.Connection, monitor: RunningMonitor
 ) -> None:
-    await seeding.add_unit(db, "ops")
-    await seeding.add_staff(db, "root", "ops", role="admin")
     on_track = await add_clock(db, warning_in_s=3600, deadline_in_s=7200)
     warning = await add_clock(db, warning_in_s=-60, deadline_in_s=3600)
     breached = await add_clock(db, warning_in_s=-7200, deadline_in_s=-3600)

@@ -20,7 +20,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from assignment_engine.core import logs, telemetry
-from assignment_engine.core.auth import TokenVerifier
+from assignment_engine.core.auth import AuthInterceptor, TokenVerifier
 from assignment_engine.core.db import CONNECTION_ERRORS
 from assignment_engine.core.errors import EngineError
 from assignment_engine.core.tls import TlsSettings
@@ -145,6 +145,7 @@ class GrpcServer:
             interceptors=[
                 telemetry.server_interceptor(),
                 ErrorInterceptor(handler_timeout_s),
+                AuthInterceptor(verifier),
             ],
             options=options,
         )

@@ -19,13 +19,24 @@ DEFAULT_TTL_S = 3600
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Mint a development token for the Assignment Engine.")
-    parser.add_argument("--sub", required=True, help="staff id, or a service name for --role service")
+    parser = argparse.ArgumentParser(
+        description="Mint a development token for the Assignment Engine."
+    )
+    parser.add_argument(
+        "--sub", required=True, help="staff id, or a service name for --role service"
+    )
     parser.add_argument("--role", required=True, choices=ROLES, help="the role claim")
-    parser.add_argument("--ttl", type=int, default=DEFAULT_TTL_S, help=f"lifetime in seconds (default {DEFAULT_TTL_S})")
+    parser.add_argument(
+        "--ttl",
+        type=int,
+        default=DEFAULT_TTL_S,
+        help=f"lifetime in seconds (default {DEFAULT_TTL_S})",
+    )
     args = parser.parse_args(argv)
     if not ID_PATTERN.match(args.sub):
-        parser.error(f"--sub {args.sub!r} is invalid; expected 1 to 64 letters, digits, '.', '_' or '-'")
+        parser.error(
+            f"--sub {args.sub!r} is invalid; expected 1 to 64 letters, digits, '.', '_' or '-'"
+        )
     if not 1 <= args.ttl <= 30 * 24 * 3600:
         parser.error(f"--ttl {args.ttl} is out of range; expected 1 to 2592000 seconds")
     try:
@@ -33,5 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         sys.exit(f"ae-token: {exc}")
     if settings.mode != "hmac":
-        sys.exit("ae-token: AE_AUTH_MODE is jwks; production tokens come from your identity provider")
+        sys.exit(
+            "ae-token: AE_AUTH_MODE is jwks; production tokens come from your identity provider"
+        )
     print(mint_token(settings, args.sub, args.role, args.ttl))

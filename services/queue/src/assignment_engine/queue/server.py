@@ -1,4 +1,7 @@
-"""The QueueService servicer: validate the request, read the queue, convert."""
+"""The QueueService servicer: validate, authorize, read the queue, convert.
+
+Every role may read the queue. Only admins and services may drain it on demand.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ from typing import Any
 import grpc
 
 from assignment_engine.api.v1 import queue_pb2, queue_pb2_grpc
-from assignment_engine.core import paging, records, validation
+from assignment_engine.core import paging, permissions, records, validation
 from assignment_engine.core.errors import InvalidArgument, NotFound
+from assignment_engine.core.permissions import Action
 from assignment_engine.queue.drain import Drainer
 from assignment_engine.queue.store import QueueKey, QueueStore
 
@@ -53,6 +57,10 @@ class QueueServicer(queue_pb2_grpc.QueueServiceServicer):
         unit = validation.optional_id("unit_id", request.unit_id)
         limit = validation.page_size("page_size", request.page_size)
         after = _decode_key(request.page_token)
+
+        principal = await permissions.resolve(self.store.pool)
+        principal.require(Action.READ_DIRECTORY)
+
         rows = await self.store.page(unit, after, limit + 1)
         response = queue_pb2.ListQueueResponse(
             entries=[_entry(row) for row in rows[:limit]],
@@ -72,6 +80,10 @@ class QueueServicer(queue_pb2_grpc.QueueServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> queue_pb2.GetQueuePositionResponse:
         work_item_id = validation.require_uuid("work_item_id", request.work_item_id)
+
+        principal = await permissions.resolve(self.store.pool)
+        principal.require(Action.READ_DIRECTORY)
+
         row = await self.store.position(work_item_id)
         if row is None:
             raise NotFound(f"work item {work_item_id} is not queued")
@@ -82,6 +94,9 @@ class QueueServicer(queue_pb2_grpc.QueueServiceServicer):
     async def DrainQueue(
         self, request: queue_pb2.DrainQueueRequest, context: grpc.aio.ServicerContext
     ) -> queue_pb2.DrainQueueResponse:
+        principal = await permissions.resolve(self.store.pool)
+        principal.require(Action.DRAIN_QUEUE)
+
         result = await self.drainer.drain()
         return queue_pb2.DrainQueueResponse(
             offered=result.offered, assigned=result.assigned

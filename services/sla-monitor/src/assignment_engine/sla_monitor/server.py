@@ -1,4 +1,11 @@
-"""The SlaMonitorService servicer: validate the request, call the store, convert."""
+"""The SlaMonitorService servicer: validate, authorize, call the store, convert.
+
+Each RPC validates its request, resolves the caller against their staff record,
+checks the permission matrix of `assignment_engine.core.permissions`, and only
+then reads or changes data. A caller without the `all` scope gets
+PERMISSION_DENIED, not NOT_FOUND, for an unknown work item or escalation, so
+ids cannot be probed.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,9 @@ import grpc
 from google.protobuf.duration_pb2 import Duration
 
 from assignment_engine.api.v1 import common_pb2, sla_monitor_pb2, sla_monitor_pb2_grpc
-from assignment_engine.core import paging, validation
+from assignment_engine.core import paging, permissions, validation
 from assignment_engine.core.errors import InvalidArgument
+from assignment_engine.core.permissions import Action, Principal, Scope
 from assignment_engine.sla_monitor import convert
 from assignment_engine.sla_monitor.store import NewPolicy, SlaMonitorStore
 
@@ -159,6 +167,27 @@ def _page_key(token: str) -> tuple[datetime, uuid.UUID] | None:
         ) from None
 
 
+def _escalation_filters(
+    principal: Principal, recipient: str | None
+) -> tuple[str | None, str | None]:
+    """Return the recipient and unit filters that `principal` may list with.
+
+    Staff (`own`) list only escalations addressed to them: no recipient means
+    themselves, and another recipient is denied. Supervisors (`unit`) list only
+    their unit's escalations, narrowed by any recipient. `all` adds no filter.
+    """
+    scope = principal.scope(Action.READ_ESCALATIONS)
+    if scope is Scope.OWN:
+        principal.require(
+            Action.READ_ESCALATIONS, owner_id=recipient or principal.subject
+        )
+        return principal.subject, None
+    if scope is Scope.UNIT:
+        return recipient, principal.unit_id
+    principal.require(Action.READ_ESCALATIONS)
+    return recipient, None
+
+
 class SlaMonitorServicer(sla_monitor_pb2_grpc.SlaMonitorServiceServicer):
     def __init__(self, store: SlaMonitorStore) -> None:
         self.store = store
@@ -168,9 +197,20 @@ class SlaMonitorServicer(sla_monitor_pb2_grpc.SlaMonitorServiceServicer):
         request: sla_monitor_pb2.GetSlaStatusRequest,
         context: grpc.aio.ServicerContext,
     ) -> sla_monitor_pb2.GetSlaStatusResponse:
-        row = await self.store.get_status(
-            validation.require_uuid("work_item_id", request.work_item_id)
-        )
+        work_item_id = validation.require_uuid("work_item_id", request.work_item_id)
+
+        principal = await permissions.resolve(self.store.pool)
+        access = await self.store.work_item_access(work_item_id)
+        if access is None:
+            principal.require(Action.READ_WORK)
+        else:
+            principal.require(
+                Action.READ_WORK,
+                owner_id=access["assignee_id"],
+                unit_ids=[access["assignee_unit_id"], access["target_unit_id"]],
+            )
+
+        row = await self.store.get_status(work_item_id)
         return sla_monitor_pb2.GetSlaStatusResponse(status=convert.sla_status(row))
 
     async def SetSlaPolicy(
@@ -178,7 +218,12 @@ class SlaMonitorServicer(sla_monitor_pb2_grpc.SlaMonitorServiceServicer):
         request: sla_monitor_pb2.SetSlaPolicyRequest,
         context: grpc.aio.ServicerContext,
     ) -> sla_monitor_pb2.SetSlaPolicyResponse:
-        row = await self.store.set_policy(_policy(request))
+        policy = _policy(request)
+
+        principal = await permissions.resolve(self.store.pool)
+        principal.require(Action.ADMINISTER)
+
+        row = await self.store.set_policy(policy)
         return sla_monitor_pb2.SetSlaPolicyResponse(policy=convert.policy(row))
 
     async def ListSlaPolicies(
@@ -186,6 +231,9 @@ class SlaMonitorServicer(sla_monitor_pb2_grpc.SlaMonitorServiceServicer):
         request: sla_monitor_pb2.ListSlaPoliciesRequest,
         context: grpc.aio.ServicerContext,
     ) -> sla_monitor_pb2.ListSlaPoliciesResponse:
+        principal = await permissions.resolve(self.store.pool)
+        principal.require(Action.READ_DIRECTORY)
+
         rows = await self.store.list_policies()
         return sla_monitor_pb2.ListSlaPoliciesResponse(
             policies=[convert.policy(row) for row in rows]
@@ -218,8 +266,11 @@ class SlaMonitorServicer(sla_monitor_pb2_grpc.SlaMonitorServiceServicer):
         limit = validation.page_size("page_size", request.page_size)
         after = _page_key(request.page_token)
 
+        principal = await permissions.resolve(self.store.pool)
+        recipient, unit = _escalation_filters(principal, recipient)
+
         rows = await self.store.list_escalations(
-            recipient, states or None, work_item_id, after, limit + 1
+            recipient, states or None, work_item_id, after, limit + 1, unit
         )
         response = sla_monitor_pb2.ListEscalationsResponse(
             escalations=[convert.escalation(row) for row in rows[:limit]]
@@ -239,9 +290,11 @@ class SlaMonitorServicer(sla_monitor_pb2_grpc.SlaMonitorServiceServicer):
     ) -> sla_monitor_pb2.AcknowledgeEscalationResponse:
         escalation_id = validation.require_uuid("escalation_id", request.escalation_id)
         note = _note("note", request.note)
-        # TODO: record the authenticated caller as acknowledged_by once the API
-        # authenticates callers. Until then acknowledged_by stays NULL.
-        row = await self.store.acknowledge(escalation_id, note)
+
+        principal = await permissions.resolve(self.store.pool)
+        # The store checks HANDLE_ESCALATION inside the transaction that locks
+        # the escalation row, and records the caller as acknowledged_by.
+        row = await self.store.acknowledge(escalation_id, note, principal)
         return sla_monitor_pb2.AcknowledgeEscalationResponse(
             escalation=convert.escalation(row)
         )
@@ -253,10 +306,12 @@ class SlaMonitorServicer(sla_monitor_pb2_grpc.SlaMonitorServiceServicer):
     ) -> sla_monitor_pb2.ResolveEscalationResponse:
         escalation_id = validation.require_uuid("escalation_id", request.escalation_id)
         note = _note("note", request.note)
-        # TODO: record the authenticated caller as resolved_by (and as
-        # acknowledged_by when resolving acknowledges) once the API authenticates
-        # callers. Until then both stay NULL.
-        row = await self.store.resolve(escalation_id, note)
+
+        principal = await permissions.resolve(self.store.pool)
+        # The store checks HANDLE_ESCALATION inside the transaction that locks
+        # the escalation row, and records the caller as resolved_by (and as
+        # acknowledged_by when resolving acknowledges).
+        row = await self.store.resolve(escalation_id, note, principal)
         return sla_monitor_pb2.ResolveEscalationResponse(
             escalation=convert.escalation(row)
         )

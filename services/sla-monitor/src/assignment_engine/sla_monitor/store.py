@@ -16,6 +16,7 @@ import asyncpg
 from assignment_engine.core import logs
 from assignment_engine.core.db import run_in_transaction
 from assignment_engine.core.errors import Aborted, FailedPrecondition, NotFound
+from assignment_engine.core.permissions import Action, Principal
 from assignment_engine.core.sql import load_queries
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,11 @@ class NewPolicy:
 class SlaMonitorStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+
+    async def work_item_access(self, work_item_id: uuid.UUID) -> asyncpg.Record | None:
+        """Read the target unit and the active (else latest) assignee of an item."""
+        async with self.pool.acquire() as conn:
+            return await conn.fetchrow(queries.work_item_access, work_item_id)
 
     async def get_status(self, work_item_id: uuid.UUID) -> asyncpg.Record:
         async with self.pool.acquire() as conn:
@@ -84,7 +90,9 @@ class SlaMonitorStore:
         work_item_id: uuid.UUID | None,
         after: tuple[datetime, uuid.UUID] | None,
         limit: int,
+        unit_id: str | None = None,
     ) -> list[asyncpg.Record]:
+        """Read a page of escalations; with `unit_id`, only those of that unit."""
         async with self.pool.acquire() as conn:
             return await conn.fetch(
                 queries.list_escalations,
@@ -94,14 +102,22 @@ class SlaMonitorStore:
                 after[0] if after else None,
                 after[1] if after else None,
                 limit,
+                unit_id,
             )
 
-    async def acknowledge(self, escalation_id: uuid.UUID, note: str) -> asyncpg.Record:
-        """Set acknowledged_at and append `note`. Raises unless the escalation was open."""
+    async def acknowledge(
+        self, escalation_id: uuid.UUID, note: str, principal: Principal
+    ) -> asyncpg.Record:
+        """Set acknowledged_at and acknowledged_by, and append `note`.
+
+        Raises PermissionDenied unless `principal` may handle the escalation, and
+        FailedPrecondition unless the escalation was open.
+        """
 
         async def work(conn: asyncpg.Connection) -> asyncpg.Record:
+            await self._lock_and_authorize(conn, escalation_id, principal)
             row = await conn.fetchrow(
-                queries.acknowledge_escalation, escalation_id, note
+                queries.acknowledge_escalation, escalation_id, note, principal.subject
             )
             if row is None:
                 await self._raise_for_stamps(conn, escalation_id, "acknowledge")
@@ -113,17 +129,24 @@ class SlaMonitorStore:
             action="acknowledge escalation",
             escalation_id=str(escalation_id),
         )
-        self._log_change(row, "acknowledged")
+        self._log_change(row, "acknowledged", principal.subject)
         return row
 
-    async def resolve(self, escalation_id: uuid.UUID, note: str) -> asyncpg.Record:
-        """Set resolved_at (and acknowledged_at when unset) and append `note`.
+    async def resolve(
+        self, escalation_id: uuid.UUID, note: str, principal: Principal
+    ) -> asyncpg.Record:
+        """Set resolved_at and resolved_by, and append `note`.
 
-        Raises unless the escalation was unresolved.
+        Sets acknowledged_at and acknowledged_by too when they are unset. Raises
+        PermissionDenied unless `principal` may handle the escalation, and
+        FailedPrecondition unless the escalation was unresolved.
         """
 
         async def work(conn: asyncpg.Connection) -> asyncpg.Record:
-            row = await conn.fetchrow(queries.resolve_escalation, escalation_id, note)
+            await self._lock_and_authorize(conn, escalation_id, principal)
+            row = await conn.fetchrow(
+                queries.resolve_escalation, escalation_id, note, principal.subject
+            )
             if row is None:
                 await self._raise_for_stamps(conn, escalation_id, "resolve")
             return row
@@ -134,8 +157,32 @@ class SlaMonitorStore:
             action="resolve escalation",
             escalation_id=str(escalation_id),
         )
-        self._log_change(row, "resolved")
+        self._log_change(row, "resolved", principal.subject)
         return row
+
+    @staticmethod
+    async def _lock_and_authorize(
+        conn: asyncpg.Connection, escalation_id: uuid.UUID, principal: Principal
+    ) -> None:
+        """Lock the escalation row, then check that `principal` may handle it.
+
+        The check runs before the existence check, so a caller without the `all`
+        scope gets PermissionDenied for an unknown escalation and cannot probe
+        which ids exist.
+        """
+        access = await conn.fetchrow(queries.lock_escalation_access, escalation_id)
+        if access is None:
+            principal.require(Action.HANDLE_ESCALATION)
+            raise NotFound(f"escalation {escalation_id} not found")
+        principal.require(
+            Action.HANDLE_ESCALATION,
+            owner_id=access["escalated_to_id"],
+            unit_ids=[
+                access["recipient_unit_id"],
+                access["assignee_unit_id"],
+                access["target_unit_id"],
+            ],
+        )
 
     async def _raise_for_stamps(
         self, conn: asyncpg.Connection, escalation_id: uuid.UUID, action: str
@@ -154,18 +201,21 @@ class SlaMonitorStore:
                 f"cannot {action} escalation {escalation_id}: it was acknowledged at "
                 f"{stamps['acknowledged_at'].isoformat()}"
             )
-        # The row was open again when re-read, so a concurrent change raced this one.
+        # The row was open when re-read. The transaction holds the row lock, so
+        # this is unreachable unless the statements above stop taking it.
         raise Aborted(f"escalation {escalation_id} changed during {action}; retry")
 
     @staticmethod
-    def _log_change(row: asyncpg.Record, state: str) -> None:
+    def _log_change(row: asyncpg.Record, state: str, actor_id: str) -> None:
         logger.info(
-            "escalation %s",
+            "escalation %s by %s",
             state,
+            actor_id,
             extra=logs.fields(
                 event=f"escalation_{state}",
                 escalation_id=str(row["id"]),
                 work_item_id=str(row["work_item_id"]),
                 staff_id=row["escalated_to_id"],
+                actor_id=actor_id,
             ),
         )

@@ -132,6 +132,23 @@ FROM sla_clocks c
 JOIN work_items w ON w.id = c.work_item_id
 WHERE c.work_item_id = $1
 
+-- name: work_item_access
+-- Who a work item belongs to, for authorization. $1 work item. Returns the
+-- item's target unit and the assignee of its active assignment (else of its
+-- latest one) with that assignee's unit. Returns nothing for an unknown item.
+SELECT w.target_unit_id, latest.assignee_id, latest.unit_id AS assignee_unit_id
+FROM work_items w
+LEFT JOIN LATERAL (
+    SELECT a.assignee_id, s.unit_id
+    FROM assignments a
+    JOIN staff s ON s.id = a.assignee_id
+    WHERE a.work_item_id = w.id
+    ORDER BY a.status IN ('assigned', 'in_progress', 'on_hold') DESC,
+             a.assigned_at DESC, a.id DESC
+    LIMIT 1
+) latest ON true
+WHERE w.id = $1
+
 -- name: upsert_policy
 -- Create or replace the policy of a type and priority. $1 type, $2 priority,
 -- $3 resolution target, $4 warning fraction, $5 re-escalation interval.
@@ -157,26 +174,65 @@ ORDER BY work_item_type COLLATE "C", priority
 -- Escalations newest first, after a keyset position. $1 recipient or NULL,
 -- $2 states ('open', 'acknowledged', 'resolved') or NULL, $3 work item or NULL,
 -- $4 and $5 the escalated_at and id of the last row of the previous page (or
--- NULL), $6 limit.
-SELECT id, work_item_id, assignment_id, escalated_from_id, escalated_to_id, reason,
-       level, escalated_at, acknowledged_at, resolved_at, notes
-FROM escalation_events
-WHERE ($1::text IS NULL OR escalated_to_id = $1)
+-- NULL), $6 limit, $7 unit or NULL.
+-- With $7, only the unit's escalations are returned. An escalation belongs to a
+-- unit when its recipient is in the unit, when the item's target unit is the
+-- unit, or when the assignee of the item's active (else latest) assignment is in
+-- the unit.
+SELECT e.id, e.work_item_id, e.assignment_id, e.escalated_from_id, e.escalated_to_id,
+       e.reason, e.level, e.escalated_at, e.acknowledged_at, e.resolved_at, e.notes
+FROM escalation_events e
+WHERE ($1::text IS NULL OR e.escalated_to_id = $1)
   AND ($2::text[] IS NULL
-       OR (CASE WHEN resolved_at IS NOT NULL THEN 'resolved'
-                WHEN acknowledged_at IS NOT NULL THEN 'acknowledged'
+       OR (CASE WHEN e.resolved_at IS NOT NULL THEN 'resolved'
+                WHEN e.acknowledged_at IS NOT NULL THEN 'acknowledged'
                 ELSE 'open' END) = ANY ($2::text[]))
-  AND ($3::uuid IS NULL OR work_item_id = $3)
-  AND ($4::timestamptz IS NULL OR (escalated_at, id) < ($4::timestamptz, $5::uuid))
-ORDER BY escalated_at DESC, id DESC
+  AND ($3::uuid IS NULL OR e.work_item_id = $3)
+  AND ($4::timestamptz IS NULL OR (e.escalated_at, e.id) < ($4::timestamptz, $5::uuid))
+  AND ($7::text IS NULL
+       OR EXISTS (SELECT 1 FROM staff r
+                  WHERE r.id = e.escalated_to_id AND r.unit_id = $7)
+       OR EXISTS (SELECT 1 FROM work_items w
+                  WHERE w.id = e.work_item_id AND w.target_unit_id = $7)
+       OR (SELECT s.unit_id
+           FROM assignments a
+           JOIN staff s ON s.id = a.assignee_id
+           WHERE a.work_item_id = e.work_item_id
+           ORDER BY a.status IN ('assigned', 'in_progress', 'on_hold') DESC,
+                    a.assigned_at DESC, a.id DESC
+           LIMIT 1) = $7)
+ORDER BY e.escalated_at DESC, e.id DESC
 LIMIT $6
+
+-- name: lock_escalation_access
+-- Lock an escalation row and return who it belongs to, for authorization.
+-- $1 escalation. Returns the recipient and their unit, the item's target unit,
+-- and the unit of the assignee of the item's active assignment (else of its
+-- latest one). Returns nothing for an unknown escalation.
+SELECT e.escalated_to_id, r.unit_id AS recipient_unit_id, w.target_unit_id,
+       latest.unit_id AS assignee_unit_id
+FROM escalation_events e
+JOIN work_items w ON w.id = e.work_item_id
+LEFT JOIN staff r ON r.id = e.escalated_to_id
+LEFT JOIN LATERAL (
+    SELECT s.unit_id
+    FROM assignments a
+    JOIN staff s ON s.id = a.assignee_id
+    WHERE a.work_item_id = e.work_item_id
+    ORDER BY a.status IN ('assigned', 'in_progress', 'on_hold') DESC,
+             a.assigned_at DESC, a.id DESC
+    LIMIT 1
+) latest ON true
+WHERE e.id = $1
+FOR UPDATE OF e
 
 -- name: acknowledge_escalation
 -- Acknowledge an escalation and append the note (when not empty) to its notes.
--- $1 escalation, $2 note. Returns nothing unless it was neither acknowledged
--- nor resolved.
+-- $1 escalation, $2 note, $3 the staff member acknowledging. Returns nothing
+-- unless it was neither acknowledged nor resolved.
 UPDATE escalation_events
 SET acknowledged_at = now(),
+    acknowledged_by = $3,
     notes = CASE WHEN $2::text = '' THEN notes
                  WHEN notes = '' THEN $2::text
                  ELSE notes || E'\n' || $2::text END
@@ -186,10 +242,13 @@ RETURNING id, work_item_id, assignment_id, escalated_from_id, escalated_to_id, r
 
 -- name: resolve_escalation
 -- Resolve an escalation, acknowledging it too when it was not, and append the
--- note (when not empty) to its notes. $1 escalation, $2 note. Returns nothing
--- unless it was unresolved.
+-- note (when not empty) to its notes. $1 escalation, $2 note, $3 the staff
+-- member resolving, who is also recorded as acknowledging when it was not
+-- acknowledged. Returns nothing unless it was unresolved.
 UPDATE escalation_events
 SET resolved_at = now(),
+    resolved_by = $3,
+    acknowledged_by = CASE WHEN acknowledged_at IS NULL THEN $3 ELSE acknowledged_by END,
     acknowledged_at = coalesce(acknowledged_at, now()),
     notes = CASE WHEN $2::text = '' THEN notes
                  WHEN notes = '' THEN $2::text
