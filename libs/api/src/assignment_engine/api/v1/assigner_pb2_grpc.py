@@ -28,6 +28,9 @@ if _version_not_supported:
 class AssignerServiceStub:
     """Assigns work items to the best eligible staff member, or queues them when
     nobody fits, and moves assignments through their lifecycle.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     def __init__(self, channel):
@@ -91,6 +94,9 @@ class AssignerServiceStub:
 class AssignerServiceServicer:
     """Assigns work items to the best eligible staff member, or queues them when
     nobody fits, and moves assignments through their lifecycle.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     def SubmitWorkItem(self, request, context):
@@ -250,6 +256,9 @@ def add_AssignerServiceServicer_to_server(servicer, server):
 class AssignerService:
     """Assigns work items to the best eligible staff member, or queues them when
     nobody fits, and moves assignments through their lifecycle.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     @staticmethod

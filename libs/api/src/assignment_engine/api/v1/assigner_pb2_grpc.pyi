@@ -29,6 +29,9 @@ GRPC_VERSION: str
 class AssignerServiceStub:
     """Assigns work items to the best eligible staff member, or queues them when
     nobody fits, and moves assignments through their lifecycle.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     @_typing.overload
@@ -92,6 +95,9 @@ class AssignerServiceStub:
 class AssignerServiceAsyncStub(AssignerServiceStub):
     """Assigns work items to the best eligible staff member, or queues them when
     nobody fits, and moves assignments through their lifecycle.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -151,6 +157,9 @@ class AssignerServiceAsyncStub(AssignerServiceStub):
 class AssignerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Assigns work items to the best eligible staff member, or queues them when
     nobody fits, and moves assignments through their lifecycle.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     @_abc_1.abstractmethod

@@ -28,6 +28,9 @@ if _version_not_supported:
 class AvailabilityServiceStub:
     """Keeps units, staff profiles and who is available. Any change that lets
     someone take more work publishes capacity.freed.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     def __init__(self, channel):
@@ -96,6 +99,9 @@ class AvailabilityServiceStub:
 class AvailabilityServiceServicer:
     """Keeps units, staff profiles and who is available. Any change that lets
     someone take more work publishes capacity.freed.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     def UpsertUnit(self, request, context):
@@ -264,6 +270,9 @@ def add_AvailabilityServiceServicer_to_server(servicer, server):
 class AvailabilityService:
     """Keeps units, staff profiles and who is available. Any change that lets
     someone take more work publishes capacity.freed.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     @staticmethod

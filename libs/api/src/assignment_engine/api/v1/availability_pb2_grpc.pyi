@@ -29,6 +29,9 @@ GRPC_VERSION: str
 class AvailabilityServiceStub:
     """Keeps units, staff profiles and who is available. Any change that lets
     someone take more work publishes capacity.freed.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     @_typing.overload
@@ -92,6 +95,9 @@ class AvailabilityServiceStub:
 class AvailabilityServiceAsyncStub(AvailabilityServiceStub):
     """Keeps units, staff profiles and who is available. Any change that lets
     someone take more work publishes capacity.freed.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -151,6 +157,9 @@ class AvailabilityServiceAsyncStub(AvailabilityServiceStub):
 class AvailabilityServiceServicer(metaclass=_abc_1.ABCMeta):
     """Keeps units, staff profiles and who is available. Any change that lets
     someone take more work publishes capacity.freed.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     @_abc_1.abstractmethod

@@ -28,6 +28,9 @@ if _version_not_supported:
 class QueueServiceStub:
     """Reads the queue of waiting work items and drains it when capacity frees.
     The queue is ordered by priority (CRITICAL first), then by time enqueued.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     def __init__(self, channel):
@@ -56,6 +59,9 @@ class QueueServiceStub:
 class QueueServiceServicer:
     """Reads the queue of waiting work items and drains it when capacity frees.
     The queue is ordered by priority (CRITICAL first), then by time enqueued.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     def ListQueue(self, request, context):
@@ -111,6 +117,9 @@ def add_QueueServiceServicer_to_server(servicer, server):
 class QueueService:
     """Reads the queue of waiting work items and drains it when capacity frees.
     The queue is ordered by priority (CRITICAL first), then by time enqueued.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     @staticmethod

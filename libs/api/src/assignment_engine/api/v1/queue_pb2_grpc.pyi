@@ -29,6 +29,9 @@ GRPC_VERSION: str
 class QueueServiceStub:
     """Reads the queue of waiting work items and drains it when capacity frees.
     The queue is ordered by priority (CRITICAL first), then by time enqueued.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     @_typing.overload
@@ -52,6 +55,9 @@ class QueueServiceStub:
 class QueueServiceAsyncStub(QueueServiceStub):
     """Reads the queue of waiting work items and drains it when capacity frees.
     The queue is ordered by priority (CRITICAL first), then by time enqueued.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -71,6 +77,9 @@ class QueueServiceAsyncStub(QueueServiceStub):
 class QueueServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads the queue of waiting work items and drains it when capacity frees.
     The queue is ordered by priority (CRITICAL first), then by time enqueued.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     @_abc_1.abstractmethod

@@ -28,6 +28,9 @@ if _version_not_supported:
 class SlaMonitorServiceStub:
     """Watches SLA clocks, marks warnings and breaches, and keeps the escalations
     they raise. Every timestamp is an absolute instant.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     def __init__(self, channel):
@@ -71,6 +74,9 @@ class SlaMonitorServiceStub:
 class SlaMonitorServiceServicer:
     """Watches SLA clocks, marks warnings and breaches, and keeps the escalations
     they raise. Every timestamp is an absolute instant.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     def GetSlaStatus(self, request, context):
@@ -165,6 +171,9 @@ def add_SlaMonitorServiceServicer_to_server(servicer, server):
 class SlaMonitorService:
     """Watches SLA clocks, marks warnings and breaches, and keeps the escalations
     they raise. Every timestamp is an absolute instant.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     @staticmethod

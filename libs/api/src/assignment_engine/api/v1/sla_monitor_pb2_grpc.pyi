@@ -29,6 +29,9 @@ GRPC_VERSION: str
 class SlaMonitorServiceStub:
     """Watches SLA clocks, marks warnings and breaches, and keeps the escalations
     they raise. Every timestamp is an absolute instant.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     @_typing.overload
@@ -63,6 +66,9 @@ class SlaMonitorServiceStub:
 class SlaMonitorServiceAsyncStub(SlaMonitorServiceStub):
     """Watches SLA clocks, marks warnings and breaches, and keeps the escalations
     they raise. Every timestamp is an absolute instant.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -93,6 +99,9 @@ class SlaMonitorServiceAsyncStub(SlaMonitorServiceStub):
 class SlaMonitorServiceServicer(metaclass=_abc_1.ABCMeta):
     """Watches SLA clocks, marks warnings and breaches, and keeps the escalations
     they raise. Every timestamp is an absolute instant.
+    Every RPC but health and reflection also returns UNAUTHENTICATED without a
+    valid bearer token, and PERMISSION_DENIED when the caller's role and unit do
+    not allow it (see the permission matrix in README.md).
     """
 
     @_abc_1.abstractmethod
