@@ -26,19 +26,19 @@ from assignment_engine.api.v1 import common_pb2 as assignment_dot_v1_dot_common_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61ssignment/v1/assigner.proto\x12\rassignment.v1\x1a\x1a\x61ssignment/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd6\x01\n\x15SubmitWorkItemRequest\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x17\n\x0frequired_skills\x18\x04 \x03(\t\x12\x16\n\x0etarget_unit_id\x18\x05 \x01(\t\x12)\n\x08priority\x18\x06 \x01(\x0e\x32\x17.assignment.v1.Priority\x12/\n\x0breceived_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe5\x01\n\x16SubmitWorkItemResponse\x12*\n\twork_item\x18\x01 \x01(\x0b\x32\x17.assignment.v1.WorkItem\x12-\n\x07outcome\x18\x02 \x01(\x0e\x32\x1c.assignment.v1.SubmitOutcome\x12-\n\nassignment\x18\x03 \x01(\x0b\x32\x19.assignment.v1.Assignment\x12\x0f\n\x07\x63reated\x18\x04 \x01(\x08\x12\x30\n\x0csla_deadline\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\x12GetWorkItemRequest\x12\x14\n\x0cwork_item_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x03 \x01(\t\"p\n\x13GetWorkItemResponse\x12*\n\twork_item\x18\x01 \x01(\x0b\x32\x17.assignment.v1.WorkItem\x12-\n\nassignment\x18\x02 \x01(\x0b\x32\x19.assignment.v1.Assignment\"-\n\x14GetAssignmentRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\"F\n\x15GetAssignmentResponse\x12-\n\nassignment\x18\x01 \x01(\x0b\x32\x19.assignment.v1.Assignment\"\x98\x01\n\x16ListAssignmentsRequest\x12\x13\n\x0b\x61ssignee_id\x18\x01 \x01(\t\x12\x0f\n\x07unit_id\x18\x02 \x01(\t\x12\x31\n\x08statuses\x18\x03 \x03(\x0e\x32\x1f.assignment.v1.AssignmentStatus\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"b\n\x17ListAssignmentsResponse\x12.\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\x19.assignment.v1.Assignment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"/\n\x16StartAssignmentRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\"H\n\x17StartAssignmentResponse\x12-\n\nassignment\x18\x01 \x01(\x0b\x32\x19.assignment.v1.Assignment\"2\n\x19\x43ompleteAssignmentRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\"K\n\x1a\x43ompleteAssignmentResponse\x12-\n\nassignment\x18\x01 \x01(\x0b\x32\x19.assignment.v1.Assignment\"=\n\x15\x43\x61ncelWorkItemRequest\x12\x14\n\x0cwork_item_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"s\n\x16\x43\x61ncelWorkItemResponse\x12*\n\twork_item\x18\x01 \x01(\x0b\x32\x17.assignment.v1.WorkItem\x12-\n\nassignment\x18\x02 \x01(\x0b\x32\x19.assignment.v1.Assignment\"0\n\x18\x45xplainAssignmentRequest\x12\x14\n\x0cwork_item_id\x18\x01 \x01(\t\"\xce\x01\n\x08\x44\x65\x63ision\x12)\n\x04kind\x18\x01 \x01(\x0e\x32\x1b.assignment.v1.DecisionKind\x12.\n\ndecided_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rassignment_id\x18\x03 \x01(\t\x12\x31\n\ncandidates\x18\x04 \x03(\x0b\x32\x1d.assignment.v1.ScoreBreakdown\x12\r\n\x05\x61\x63tor\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\"s\n\x19\x45xplainAssignmentResponse\x12*\n\twork_item\x18\x01 \x01(\x0b\x32\x17.assignment.v1.WorkItem\x12*\n\tdecisions\x18\x02 \x03(\x0b\x32\x17.assignment.v1.Decision\"u\n\x19ReassignAssignmentRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\x12\x17\n\x0fnew_assignee_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x18\n\x10\x61llow_over_limit\x18\x04 \x01(\x08\"i\n\x1aReassignAssignmentResponse\x12-\n\nassignment\x18\x01 \x01(\x0b\x32\x19.assignment.v1.Assignment\x12\x1c\n\x14previous_assignee_id\x18\x02 \x01(\t\"0\n\x17OfferQueuedItemsRequest\x12\x15\n\rwork_item_ids\x18\x01 \x03(\t\"h\n\x0bOfferResult\x12\x14\n\x0cwork_item_id\x18\x01 \x01(\t\x12,\n\x07outcome\x18\x02 \x01(\x0e\x32\x1b.assignment.v1.OfferOutcome\x12\x15\n\rassignment_id\x18\x03 \x01(\t\"c\n\x18OfferQueuedItemsResponse\x12+\n\x07results\x18\x01 \x03(\x0b\x32\x1a.assignment.v1.OfferResult\x12\x1a\n\x12\x63\x61pacity_remaining\x18\x02 \x01(\x08*\x82\x01\n\rSubmitOutcome\x12\x1e\n\x1aSUBMIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n\x17SUBMIT_OUTCOME_ASSIGNED\x10\x01\x12\x19\n\x15SUBMIT_OUTCOME_QUEUED\x10\x02\x12\x19\n\x15SUBMIT_OUTCOME_CLOSED\x10\x03*\xa8\x01\n\x0c\x44\x65\x63isionKind\x12\x1d\n\x19\x44\x45\x43ISION_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45\x43ISION_KIND_ASSIGNED\x10\x01\x12\x18\n\x14\x44\x45\x43ISION_KIND_QUEUED\x10\x02\x12%\n!DECISION_KIND_ASSIGNED_FROM_QUEUE\x10\x03\x12\x1c\n\x18\x44\x45\x43ISION_KIND_REASSIGNED\x10\x04*\x87\x01\n\x0cOfferOutcome\x12\x1d\n\x19OFFER_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16OFFER_OUTCOME_ASSIGNED\x10\x01\x12\x1e\n\x1aOFFER_OUTCOME_STILL_QUEUED\x10\x02\x12\x1c\n\x18OFFER_OUTCOME_NOT_QUEUED\x10\x03\x32\xe8\x07\n\x0f\x41ssignerService\x12]\n\x0eSubmitWorkItem\x12$.assignment.v1.SubmitWorkItemRequest\x1a%.assignment.v1.SubmitWorkItemResponse\x12T\n\x0bGetWorkItem\x12!.assignment.v1.GetWorkItemRequest\x1a\".assignment.v1.GetWorkItemResponse\x12Z\n\rGetAssignment\x12#.assignment.v1.GetAssignmentRequest\x1a$.assignment.v1.GetAssignmentResponse\x12`\n\x0fListAssignments\x12%.assignment.v1.ListAssignmentsRequest\x1a&.assignment.v1.ListAssignmentsResponse\x12`\n\x0fStartAssignment\x12%.assignment.v1.StartAssignmentRequest\x1a&.assignment.v1.StartAssignmentResponse\x12i\n\x12\x43ompleteAssignment\x12(.assignment.v1.CompleteAssignmentRequest\x1a).assignment.v1.CompleteAssignmentResponse\x12]\n\x0e\x43\x61ncelWorkItem\x12$.assignment.v1.CancelWorkItemRequest\x1a%.assignment.v1.CancelWorkItemResponse\x12\x66\n\x11\x45xplainAssignment\x12\'.assignment.v1.ExplainAssignmentRequest\x1a(.assignment.v1.ExplainAssignmentResponse\x12i\n\x12ReassignAssignment\x12(.assignment.v1.ReassignAssignmentRequest\x1a).assignment.v1.ReassignAssignmentResponse\x12\x63\n\x10OfferQueuedItems\x12&.assignment.v1.OfferQueuedItemsRequest\x1a\'.assignment.v1.OfferQueuedItemsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61ssignment/v1/assigner.proto\x12\rassignment.v1\x1a\x1a\x61ssignment/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd6\x01\n\x15SubmitWorkItemRequest\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x17\n\x0frequired_skills\x18\x04 \x03(\t\x12\x16\n\x0etarget_unit_id\x18\x05 \x01(\t\x12)\n\x08priority\x18\x06 \x01(\x0e\x32\x17.assignment.v1.Priority\x12/\n\x0breceived_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe5\x01\n\x16SubmitWorkItemResponse\x12*\n\twork_item\x18\x01 \x01(\x0b\x32\x17.assignment.v1.WorkItem\x12-\n\x07outcome\x18\x02 \x01(\x0e\x32\x1c.assignment.v1.SubmitOutcome\x12-\n\nassignment\x18\x03 \x01(\x0b\x32\x19.assignment.v1.Assignment\x12\x0f\n\x07\x63reated\x18\x04 \x01(\x08\x12\x30\n\x0csla_deadline\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\x12GetWorkItemRequest\x12\x14\n\x0cwork_item_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x03 \x01(\t\"p\n\x13GetWorkItemResponse\x12*\n\twork_item\x18\x01 \x01(\x0b\x32\x17.assignment.v1.WorkItem\x12-\n\nassignment\x18\x02 \x01(\x0b\x32\x19.assignment.v1.Assignment\"-\n\x14GetAssignmentRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\"F\n\x15GetAssignmentResponse\x12-\n\nassignment\x18\x01 \x01(\x0b\x32\x19.assignment.v1.Assignment\"\x98\x01\n\x16ListAssignmentsRequest\x12\x13\n\x0b\x61ssignee_id\x18\x01 \x01(\t\x12\x0f\n\x07unit_id\x18\x02 \x01(\t\x12\x31\n\x08statuses\x18\x03 \x03(\x0e\x32\x1f.assignment.v1.AssignmentStatus\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"b\n\x17ListAssignmentsResponse\x12.\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\x19.assignment.v1.Assignment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"/\n\x16StartAssignmentRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\"H\n\x17StartAssignmentResponse\x12-\n\nassignment\x18\x01 \x01(\x0b\x32\x19.assignment.v1.Assignment\"2\n\x19\x43ompleteAssignmentRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\"K\n\x1a\x43ompleteAssignmentResponse\x12-\n\nassignment\x18\x01 \x01(\x0b\x32\x19.assignment.v1.Assignment\">\n\x15HoldAssignmentRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"G\n\x16HoldAssignmentResponse\x12-\n\nassignment\x18\x01 \x01(\x0b\x32\x19.assignment.v1.Assignment\"0\n\x17ResumeAssignmentRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\"I\n\x18ResumeAssignmentResponse\x12-\n\nassignment\x18\x01 \x01(\x0b\x32\x19.assignment.v1.Assignment\"=\n\x14ReturnToQueueRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"r\n\x15ReturnToQueueResponse\x12*\n\twork_item\x18\x01 \x01(\x0b\x32\x17.assignment.v1.WorkItem\x12-\n\nassignment\x18\x02 \x01(\x0b\x32\x19.assignment.v1.Assignment\"=\n\x15\x43\x61ncelWorkItemRequest\x12\x14\n\x0cwork_item_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"s\n\x16\x43\x61ncelWorkItemResponse\x12*\n\twork_item\x18\x01 \x01(\x0b\x32\x17.assignment.v1.WorkItem\x12-\n\nassignment\x18\x02 \x01(\x0b\x32\x19.assignment.v1.Assignment\"0\n\x18\x45xplainAssignmentRequest\x12\x14\n\x0cwork_item_id\x18\x01 \x01(\t\"\xce\x01\n\x08\x44\x65\x63ision\x12)\n\x04kind\x18\x01 \x01(\x0e\x32\x1b.assignment.v1.DecisionKind\x12.\n\ndecided_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rassignment_id\x18\x03 \x01(\t\x12\x31\n\ncandidates\x18\x04 \x03(\x0b\x32\x1d.assignment.v1.ScoreBreakdown\x12\r\n\x05\x61\x63tor\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\"s\n\x19\x45xplainAssignmentResponse\x12*\n\twork_item\x18\x01 \x01(\x0b\x32\x17.assignment.v1.WorkItem\x12*\n\tdecisions\x18\x02 \x03(\x0b\x32\x17.assignment.v1.Decision\"u\n\x19ReassignAssignmentRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\x12\x17\n\x0fnew_assignee_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x18\n\x10\x61llow_over_limit\x18\x04 \x01(\x08\"i\n\x1aReassignAssignmentResponse\x12-\n\nassignment\x18\x01 \x01(\x0b\x32\x19.assignment.v1.Assignment\x12\x1c\n\x14previous_assignee_id\x18\x02 \x01(\t\"0\n\x17OfferQueuedItemsRequest\x12\x15\n\rwork_item_ids\x18\x01 \x03(\t\"h\n\x0bOfferResult\x12\x14\n\x0cwork_item_id\x18\x01 \x01(\t\x12,\n\x07outcome\x18\x02 \x01(\x0e\x32\x1b.assignment.v1.OfferOutcome\x12\x15\n\rassignment_id\x18\x03 \x01(\t\"c\n\x18OfferQueuedItemsResponse\x12+\n\x07results\x18\x01 \x03(\x0b\x32\x1a.assignment.v1.OfferResult\x12\x1a\n\x12\x63\x61pacity_remaining\x18\x02 \x01(\x08*\x82\x01\n\rSubmitOutcome\x12\x1e\n\x1aSUBMIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n\x17SUBMIT_OUTCOME_ASSIGNED\x10\x01\x12\x19\n\x15SUBMIT_OUTCOME_QUEUED\x10\x02\x12\x19\n\x15SUBMIT_OUTCOME_CLOSED\x10\x03*\xa8\x01\n\x0c\x44\x65\x63isionKind\x12\x1d\n\x19\x44\x45\x43ISION_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45\x43ISION_KIND_ASSIGNED\x10\x01\x12\x18\n\x14\x44\x45\x43ISION_KIND_QUEUED\x10\x02\x12%\n!DECISION_KIND_ASSIGNED_FROM_QUEUE\x10\x03\x12\x1c\n\x18\x44\x45\x43ISION_KIND_REASSIGNED\x10\x04*\x87\x01\n\x0cOfferOutcome\x12\x1d\n\x19OFFER_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16OFFER_OUTCOME_ASSIGNED\x10\x01\x12\x1e\n\x1aOFFER_OUTCOME_STILL_QUEUED\x10\x02\x12\x1c\n\x18OFFER_OUTCOME_NOT_QUEUED\x10\x03\x32\x88\n\n\x0f\x41ssignerService\x12]\n\x0eSubmitWorkItem\x12$.assignment.v1.SubmitWorkItemRequest\x1a%.assignment.v1.SubmitWorkItemResponse\x12T\n\x0bGetWorkItem\x12!.assignment.v1.GetWorkItemRequest\x1a\".assignment.v1.GetWorkItemResponse\x12Z\n\rGetAssignment\x12#.assignment.v1.GetAssignmentRequest\x1a$.assignment.v1.GetAssignmentResponse\x12`\n\x0fListAssignments\x12%.assignment.v1.ListAssignmentsRequest\x1a&.assignment.v1.ListAssignmentsResponse\x12`\n\x0fStartAssignment\x12%.assignment.v1.StartAssignmentRequest\x1a&.assignment.v1.StartAssignmentResponse\x12i\n\x12\x43ompleteAssignment\x12(.assignment.v1.CompleteAssignmentRequest\x1a).assignment.v1.CompleteAssignmentResponse\x12]\n\x0eHoldAssignment\x12$.assignment.v1.HoldAssignmentRequest\x1a%.assignment.v1.HoldAssignmentResponse\x12\x63\n\x10ResumeAssignment\x12&.assignment.v1.ResumeAssignmentRequest\x1a\'.assignment.v1.ResumeAssignmentResponse\x12Z\n\rReturnToQueue\x12#.assignment.v1.ReturnToQueueRequest\x1a$.assignment.v1.ReturnToQueueResponse\x12]\n\x0e\x43\x61ncelWorkItem\x12$.assignment.v1.CancelWorkItemRequest\x1a%.assignment.v1.CancelWorkItemResponse\x12\x66\n\x11\x45xplainAssignment\x12\'.assignment.v1.ExplainAssignmentRequest\x1a(.assignment.v1.ExplainAssignmentResponse\x12i\n\x12ReassignAssignment\x12(.assignment.v1.ReassignAssignmentRequest\x1a).assignment.v1.ReassignAssignmentResponse\x12\x63\n\x10OfferQueuedItems\x12&.assignment.v1.OfferQueuedItemsRequest\x1a\'.assignment.v1.OfferQueuedItemsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'assignment.v1.assigner_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SUBMITOUTCOME']._serialized_start=2416
-  _globals['_SUBMITOUTCOME']._serialized_end=2546
-  _globals['_DECISIONKIND']._serialized_start=2549
-  _globals['_DECISIONKIND']._serialized_end=2717
-  _globals['_OFFEROUTCOME']._serialized_start=2720
-  _globals['_OFFEROUTCOME']._serialized_end=2855
+  _globals['_SUBMITOUTCOME']._serialized_start=2857
+  _globals['_SUBMITOUTCOME']._serialized_end=2987
+  _globals['_DECISIONKIND']._serialized_start=2990
+  _globals['_DECISIONKIND']._serialized_end=3158
+  _globals['_OFFEROUTCOME']._serialized_start=3161
+  _globals['_OFFEROUTCOME']._serialized_end=3296
   _globals['_SUBMITWORKITEMREQUEST']._serialized_start=109
   _globals['_SUBMITWORKITEMREQUEST']._serialized_end=323
   _globals['_SUBMITWORKITEMRESPONSE']._serialized_start=326
@@ -63,26 +63,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_COMPLETEASSIGNMENTREQUEST']._serialized_end=1297
   _globals['_COMPLETEASSIGNMENTRESPONSE']._serialized_start=1299
   _globals['_COMPLETEASSIGNMENTRESPONSE']._serialized_end=1374
-  _globals['_CANCELWORKITEMREQUEST']._serialized_start=1376
-  _globals['_CANCELWORKITEMREQUEST']._serialized_end=1437
-  _globals['_CANCELWORKITEMRESPONSE']._serialized_start=1439
-  _globals['_CANCELWORKITEMRESPONSE']._serialized_end=1554
-  _globals['_EXPLAINASSIGNMENTREQUEST']._serialized_start=1556
-  _globals['_EXPLAINASSIGNMENTREQUEST']._serialized_end=1604
-  _globals['_DECISION']._serialized_start=1607
-  _globals['_DECISION']._serialized_end=1813
-  _globals['_EXPLAINASSIGNMENTRESPONSE']._serialized_start=1815
-  _globals['_EXPLAINASSIGNMENTRESPONSE']._serialized_end=1930
-  _globals['_REASSIGNASSIGNMENTREQUEST']._serialized_start=1932
-  _globals['_REASSIGNASSIGNMENTREQUEST']._serialized_end=2049
-  _globals['_REASSIGNASSIGNMENTRESPONSE']._serialized_start=2051
-  _globals['_REASSIGNASSIGNMENTRESPONSE']._serialized_end=2156
-  _globals['_OFFERQUEUEDITEMSREQUEST']._serialized_start=2158
-  _globals['_OFFERQUEUEDITEMSREQUEST']._serialized_end=2206
-  _globals['_OFFERRESULT']._serialized_start=2208
-  _globals['_OFFERRESULT']._serialized_end=2312
-  _globals['_OFFERQUEUEDITEMSRESPONSE']._serialized_start=2314
-  _globals['_OFFERQUEUEDITEMSRESPONSE']._serialized_end=2413
-  _globals['_ASSIGNERSERVICE']._serialized_start=2858
-  _globals['_ASSIGNERSERVICE']._serialized_end=3858
+  _globals['_HOLDASSIGNMENTREQUEST']._serialized_start=1376
+  _globals['_HOLDASSIGNMENTREQUEST']._serialized_end=1438
+  _globals['_HOLDASSIGNMENTRESPONSE']._serialized_start=1440
+  _globals['_HOLDASSIGNMENTRESPONSE']._serialized_end=1511
+  _globals['_RESUMEASSIGNMENTREQUEST']._serialized_start=1513
+  _globals['_RESUMEASSIGNMENTREQUEST']._serialized_end=1561
+  _globals['_RESUMEASSIGNMENTRESPONSE']._serialized_start=1563
+  _globals['_RESUMEASSIGNMENTRESPONSE']._serialized_end=1636
+  _globals['_RETURNTOQUEUEREQUEST']._serialized_start=1638
+  _globals['_RETURNTOQUEUEREQUEST']._serialized_end=1699
+  _globals['_RETURNTOQUEUERESPONSE']._serialized_start=1701
+  _globals['_RETURNTOQUEUERESPONSE']._serialized_end=1815
+  _globals['_CANCELWORKITEMREQUEST']._serialized_start=1817
+  _globals['_CANCELWORKITEMREQUEST']._serialized_end=1878
+  _globals['_CANCELWORKITEMRESPONSE']._serialized_start=1880
+  _globals['_CANCELWORKITEMRESPONSE']._serialized_end=1995
+  _globals['_EXPLAINASSIGNMENTREQUEST']._serialized_start=1997
+  _globals['_EXPLAINASSIGNMENTREQUEST']._serialized_end=2045
+  _globals['_DECISION']._serialized_start=2048
+  _globals['_DECISION']._serialized_end=2254
+  _globals['_EXPLAINASSIGNMENTRESPONSE']._serialized_start=2256
+  _globals['_EXPLAINASSIGNMENTRESPONSE']._serialized_end=2371
+  _globals['_REASSIGNASSIGNMENTREQUEST']._serialized_start=2373
+  _globals['_REASSIGNASSIGNMENTREQUEST']._serialized_end=2490
+  _globals['_REASSIGNASSIGNMENTRESPONSE']._serialized_start=2492
+  _globals['_REASSIGNASSIGNMENTRESPONSE']._serialized_end=2597
+  _globals['_OFFERQUEUEDITEMSREQUEST']._serialized_start=2599
+  _globals['_OFFERQUEUEDITEMSREQUEST']._serialized_end=2647
+  _globals['_OFFERRESULT']._serialized_start=2649
+  _globals['_OFFERRESULT']._serialized_end=2753
+  _globals['_OFFERQUEUEDITEMSRESPONSE']._serialized_start=2755
+  _globals['_OFFERQUEUEDITEMSRESPONSE']._serialized_end=2854
+  _globals['_ASSIGNERSERVICE']._serialized_start=3299
+  _globals['_ASSIGNERSERVICE']._serialized_end=4587
 # @@protoc_insertion_point(module_scope)

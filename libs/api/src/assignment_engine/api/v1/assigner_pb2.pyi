@@ -154,6 +154,48 @@ class CompleteAssignmentResponse(_message.Message):
     assignment: _common_pb2.Assignment
     def __init__(self, assignment: _Optional[_Union[_common_pb2.Assignment, _Mapping]] = ...) -> None: ...
 
+class HoldAssignmentRequest(_message.Message):
+    __slots__ = ("assignment_id", "reason")
+    ASSIGNMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    assignment_id: str
+    reason: str
+    def __init__(self, assignment_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class HoldAssignmentResponse(_message.Message):
+    __slots__ = ("assignment",)
+    ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
+    assignment: _common_pb2.Assignment
+    def __init__(self, assignment: _Optional[_Union[_common_pb2.Assignment, _Mapping]] = ...) -> None: ...
+
+class ResumeAssignmentRequest(_message.Message):
+    __slots__ = ("assignment_id",)
+    ASSIGNMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    assignment_id: str
+    def __init__(self, assignment_id: _Optional[str] = ...) -> None: ...
+
+class ResumeAssignmentResponse(_message.Message):
+    __slots__ = ("assignment",)
+    ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
+    assignment: _common_pb2.Assignment
+    def __init__(self, assignment: _Optional[_Union[_common_pb2.Assignment, _Mapping]] = ...) -> None: ...
+
+class ReturnToQueueRequest(_message.Message):
+    __slots__ = ("assignment_id", "reason")
+    ASSIGNMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    assignment_id: str
+    reason: str
+    def __init__(self, assignment_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ReturnToQueueResponse(_message.Message):
+    __slots__ = ("work_item", "assignment")
+    WORK_ITEM_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
+    work_item: _common_pb2.WorkItem
+    assignment: _common_pb2.Assignment
+    def __init__(self, work_item: _Optional[_Union[_common_pb2.WorkItem, _Mapping]] = ..., assignment: _Optional[_Union[_common_pb2.Assignment, _Mapping]] = ...) -> None: ...
+
 class CancelWorkItemRequest(_message.Message):
     __slots__ = ("work_item_id", "reason")
     WORK_ITEM_ID_FIELD_NUMBER: _ClassVar[int]

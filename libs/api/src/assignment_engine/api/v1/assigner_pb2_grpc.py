@@ -69,6 +69,21 @@ class AssignerServiceStub:
                 request_serializer=assignment_dot_v1_dot_assigner__pb2.CompleteAssignmentRequest.SerializeToString,
                 response_deserializer=assignment_dot_v1_dot_assigner__pb2.CompleteAssignmentResponse.FromString,
                 _registered_method=True)
+        self.HoldAssignment = channel.unary_unary(
+                '/assignment.v1.AssignerService/HoldAssignment',
+                request_serializer=assignment_dot_v1_dot_assigner__pb2.HoldAssignmentRequest.SerializeToString,
+                response_deserializer=assignment_dot_v1_dot_assigner__pb2.HoldAssignmentResponse.FromString,
+                _registered_method=True)
+        self.ResumeAssignment = channel.unary_unary(
+                '/assignment.v1.AssignerService/ResumeAssignment',
+                request_serializer=assignment_dot_v1_dot_assigner__pb2.ResumeAssignmentRequest.SerializeToString,
+                response_deserializer=assignment_dot_v1_dot_assigner__pb2.ResumeAssignmentResponse.FromString,
+                _registered_method=True)
+        self.ReturnToQueue = channel.unary_unary(
+                '/assignment.v1.AssignerService/ReturnToQueue',
+                request_serializer=assignment_dot_v1_dot_assigner__pb2.ReturnToQueueRequest.SerializeToString,
+                response_deserializer=assignment_dot_v1_dot_assigner__pb2.ReturnToQueueResponse.FromString,
+                _registered_method=True)
         self.CancelWorkItem = channel.unary_unary(
                 '/assignment.v1.AssignerService/CancelWorkItem',
                 request_serializer=assignment_dot_v1_dot_assigner__pb2.CancelWorkItemRequest.SerializeToString,
@@ -150,6 +165,37 @@ class AssignerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def HoldAssignment(self, request, context):
+        """Puts an ASSIGNED or IN_PROGRESS assignment on hold (waiting on the requester
+        or a third party): the SLA clock stops until it resumes, and the assignment
+        still counts against the assignee's WIP limit. Errors: INVALID_ARGUMENT,
+        NOT_FOUND, FAILED_PRECONDITION when the assignment is not assigned or in
+        progress.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeAssignment(self, request, context):
+        """Resumes an ON_HOLD assignment as IN_PROGRESS: the SLA deadline and warning
+        time move later by the working time spent on hold, and warning and breach
+        are evaluated again. Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION
+        when the assignment is not on hold.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReturnToQueue(self, request, context):
+        """Ends an active assignment and puts its work item back in the queue (at its
+        original priority, behind items already waiting), freeing the assignee's
+        capacity. A paused clock resumes, so queue time counts. Errors:
+        INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION when it is not active.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CancelWorkItem(self, request, context):
         """Withdraws a work item: cancels its active assignment (freeing capacity) or
         removes its queue entry, and stops its SLA clock. Errors: INVALID_ARGUMENT,
@@ -224,6 +270,21 @@ def add_AssignerServiceServicer_to_server(servicer, server):
                     servicer.CompleteAssignment,
                     request_deserializer=assignment_dot_v1_dot_assigner__pb2.CompleteAssignmentRequest.FromString,
                     response_serializer=assignment_dot_v1_dot_assigner__pb2.CompleteAssignmentResponse.SerializeToString,
+            ),
+            'HoldAssignment': grpc.unary_unary_rpc_method_handler(
+                    servicer.HoldAssignment,
+                    request_deserializer=assignment_dot_v1_dot_assigner__pb2.HoldAssignmentRequest.FromString,
+                    response_serializer=assignment_dot_v1_dot_assigner__pb2.HoldAssignmentResponse.SerializeToString,
+            ),
+            'ResumeAssignment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeAssignment,
+                    request_deserializer=assignment_dot_v1_dot_assigner__pb2.ResumeAssignmentRequest.FromString,
+                    response_serializer=assignment_dot_v1_dot_assigner__pb2.ResumeAssignmentResponse.SerializeToString,
+            ),
+            'ReturnToQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReturnToQueue,
+                    request_deserializer=assignment_dot_v1_dot_assigner__pb2.ReturnToQueueRequest.FromString,
+                    response_serializer=assignment_dot_v1_dot_assigner__pb2.ReturnToQueueResponse.SerializeToString,
             ),
             'CancelWorkItem': grpc.unary_unary_rpc_method_handler(
                     servicer.CancelWorkItem,
@@ -413,6 +474,87 @@ class AssignerService:
             '/assignment.v1.AssignerService/CompleteAssignment',
             assignment_dot_v1_dot_assigner__pb2.CompleteAssignmentRequest.SerializeToString,
             assignment_dot_v1_dot_assigner__pb2.CompleteAssignmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HoldAssignment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assignment.v1.AssignerService/HoldAssignment',
+            assignment_dot_v1_dot_assigner__pb2.HoldAssignmentRequest.SerializeToString,
+            assignment_dot_v1_dot_assigner__pb2.HoldAssignmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeAssignment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assignment.v1.AssignerService/ResumeAssignment',
+            assignment_dot_v1_dot_assigner__pb2.ResumeAssignmentRequest.SerializeToString,
+            assignment_dot_v1_dot_assigner__pb2.ResumeAssignmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReturnToQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assignment.v1.AssignerService/ReturnToQueue',
+            assignment_dot_v1_dot_assigner__pb2.ReturnToQueueRequest.SerializeToString,
+            assignment_dot_v1_dot_assigner__pb2.ReturnToQueueResponse.FromString,
             options,
             channel_credentials,
             insecure,

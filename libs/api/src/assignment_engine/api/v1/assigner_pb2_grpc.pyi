@@ -64,6 +64,25 @@ class AssignerServiceStub:
     assignee's capacity and publishes capacity.freed. Errors: INVALID_ARGUMENT,
     NOT_FOUND, FAILED_PRECONDITION when the assignment is not active.
     """
+    HoldAssignment: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.HoldAssignmentRequest, _assigner_pb2.HoldAssignmentResponse]
+    """Puts an ASSIGNED or IN_PROGRESS assignment on hold (waiting on the requester
+    or a third party): the SLA clock stops until it resumes, and the assignment
+    still counts against the assignee's WIP limit. Errors: INVALID_ARGUMENT,
+    NOT_FOUND, FAILED_PRECONDITION when the assignment is not assigned or in
+    progress.
+    """
+    ResumeAssignment: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.ResumeAssignmentRequest, _assigner_pb2.ResumeAssignmentResponse]
+    """Resumes an ON_HOLD assignment as IN_PROGRESS: the SLA deadline and warning
+    time move later by the working time spent on hold, and warning and breach
+    are evaluated again. Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION
+    when the assignment is not on hold.
+    """
+    ReturnToQueue: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.ReturnToQueueRequest, _assigner_pb2.ReturnToQueueResponse]
+    """Ends an active assignment and puts its work item back in the queue (at its
+    original priority, behind items already waiting), freeing the assignee's
+    capacity. A paused clock resumes, so queue time counts. Errors:
+    INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION when it is not active.
+    """
     CancelWorkItem: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.CancelWorkItemRequest, _assigner_pb2.CancelWorkItemResponse]
     """Withdraws a work item: cancels its active assignment (freeing capacity) or
     removes its queue entry, and stops its SLA clock. Errors: INVALID_ARGUMENT,
@@ -126,6 +145,25 @@ class AssignerServiceAsyncStub(AssignerServiceStub):
     """Completes an active assignment: stops the SLA clock, frees one unit of the
     assignee's capacity and publishes capacity.freed. Errors: INVALID_ARGUMENT,
     NOT_FOUND, FAILED_PRECONDITION when the assignment is not active.
+    """
+    HoldAssignment: _aio.UnaryUnaryMultiCallable[_assigner_pb2.HoldAssignmentRequest, _assigner_pb2.HoldAssignmentResponse]  # type: ignore[assignment]
+    """Puts an ASSIGNED or IN_PROGRESS assignment on hold (waiting on the requester
+    or a third party): the SLA clock stops until it resumes, and the assignment
+    still counts against the assignee's WIP limit. Errors: INVALID_ARGUMENT,
+    NOT_FOUND, FAILED_PRECONDITION when the assignment is not assigned or in
+    progress.
+    """
+    ResumeAssignment: _aio.UnaryUnaryMultiCallable[_assigner_pb2.ResumeAssignmentRequest, _assigner_pb2.ResumeAssignmentResponse]  # type: ignore[assignment]
+    """Resumes an ON_HOLD assignment as IN_PROGRESS: the SLA deadline and warning
+    time move later by the working time spent on hold, and warning and breach
+    are evaluated again. Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION
+    when the assignment is not on hold.
+    """
+    ReturnToQueue: _aio.UnaryUnaryMultiCallable[_assigner_pb2.ReturnToQueueRequest, _assigner_pb2.ReturnToQueueResponse]  # type: ignore[assignment]
+    """Ends an active assignment and puts its work item back in the queue (at its
+    original priority, behind items already waiting), freeing the assignee's
+    capacity. A paused clock resumes, so queue time counts. Errors:
+    INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION when it is not active.
     """
     CancelWorkItem: _aio.UnaryUnaryMultiCallable[_assigner_pb2.CancelWorkItemRequest, _assigner_pb2.CancelWorkItemResponse]  # type: ignore[assignment]
     """Withdraws a work item: cancels its active assignment (freeing capacity) or
@@ -222,6 +260,43 @@ class AssignerServiceServicer(metaclass=_abc_1.ABCMeta):
         """Completes an active assignment: stops the SLA clock, frees one unit of the
         assignee's capacity and publishes capacity.freed. Errors: INVALID_ARGUMENT,
         NOT_FOUND, FAILED_PRECONDITION when the assignment is not active.
+        """
+
+    @_abc_1.abstractmethod
+    def HoldAssignment(
+        self,
+        request: _assigner_pb2.HoldAssignmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assigner_pb2.HoldAssignmentResponse, _abc.Awaitable[_assigner_pb2.HoldAssignmentResponse]]:
+        """Puts an ASSIGNED or IN_PROGRESS assignment on hold (waiting on the requester
+        or a third party): the SLA clock stops until it resumes, and the assignment
+        still counts against the assignee's WIP limit. Errors: INVALID_ARGUMENT,
+        NOT_FOUND, FAILED_PRECONDITION when the assignment is not assigned or in
+        progress.
+        """
+
+    @_abc_1.abstractmethod
+    def ResumeAssignment(
+        self,
+        request: _assigner_pb2.ResumeAssignmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assigner_pb2.ResumeAssignmentResponse, _abc.Awaitable[_assigner_pb2.ResumeAssignmentResponse]]:
+        """Resumes an ON_HOLD assignment as IN_PROGRESS: the SLA deadline and warning
+        time move later by the working time spent on hold, and warning and breach
+        are evaluated again. Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION
+        when the assignment is not on hold.
+        """
+
+    @_abc_1.abstractmethod
+    def ReturnToQueue(
+        self,
+        request: _assigner_pb2.ReturnToQueueRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assigner_pb2.ReturnToQueueResponse, _abc.Awaitable[_assigner_pb2.ReturnToQueueResponse]]:
+        """Ends an active assignment and puts its work item back in the queue (at its
+        original priority, behind items already waiting), freeing the assignee's
+        capacity. A paused clock resumes, so queue time counts. Errors:
+        INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION when it is not active.
         """
 
     @_abc_1.abstractmethod

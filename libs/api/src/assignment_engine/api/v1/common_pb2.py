@@ -25,35 +25,35 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61ssignment/v1/common.proto\x12\rassignment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"I\n\x04Unit\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x15\n\rsupervisor_id\x18\x03 \x01(\t\x12\x10\n\x08timezone\x18\x04 \x01(\t\"$\n\x05Skill\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\"\xb0\x03\n\x05Staff\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07unit_id\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12!\n\x04role\x18\x04 \x01(\x0e\x32\x13.assignment.v1.Role\x12$\n\x06skills\x18\x05 \x03(\x0b\x32\x14.assignment.v1.Skill\x12\x11\n\twip_limit\x18\x06 \x01(\x05\x12\x37\n\x0c\x61vailability\x18\x07 \x01(\x0e\x32!.assignment.v1.AvailabilityStatus\x12\x35\n\x11unavailable_until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13\x61vailability_reason\x18\t \x01(\t\x12>\n\x13\x61vailability_source\x18\n \x01(\x0e\x32!.assignment.v1.AvailabilitySource\x12\x16\n\x0ehr_employee_id\x18\x0b \x01(\t\x12\x17\n\x0f\x65scalates_to_id\x18\x0c \x01(\t\x12\x1a\n\x12\x61\x63tive_assignments\x18\r \x01(\x05\"\x82\x02\n\x08WorkItem\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x17\n\x0frequired_skills\x18\x05 \x03(\t\x12\x16\n\x0etarget_unit_id\x18\x06 \x01(\t\x12)\n\x08priority\x18\x07 \x01(\x0e\x32\x17.assignment.v1.Priority\x12/\n\x0breceived_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x05state\x18\t \x01(\x0e\x32\x1c.assignment.v1.WorkItemState\"\xda\x02\n\nAssignment\x12\n\n\x02id\x18\x01 \x01(\t\x12*\n\twork_item\x18\x02 \x01(\x0b\x32\x17.assignment.v1.WorkItem\x12\x13\n\x0b\x61ssignee_id\x18\x03 \x01(\t\x12/\n\x06status\x18\x04 \x01(\x0e\x32\x1f.assignment.v1.AssignmentStatus\x12\r\n\x05score\x18\x05 \x01(\x01\x12/\n\x0b\x61ssigned_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0csla_deadline\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xcc\x01\n\x0eScoreBreakdown\x12\x10\n\x08staff_id\x18\x01 \x01(\t\x12\x0e\n\x06skills\x18\x02 \x01(\x01\x12\x10\n\x08\x63\x61pacity\x18\x03 \x01(\x01\x12\x14\n\x0c\x61vailability\x18\x04 \x01(\x01\x12\x0c\n\x04unit\x18\x05 \x01(\x01\x12\r\n\x05total\x18\x06 \x01(\x01\x12\x16\n\x0ematched_skills\x18\x07 \x01(\x05\x12\x1a\n\x12\x61\x63tive_assignments\x18\x08 \x01(\x05\x12\x11\n\twip_limit\x18\t \x01(\x05\x12\x0c\n\x04rank\x18\n \x01(\x05*w\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x15\n\x11PRIORITY_CRITICAL\x10\x01\x12\x11\n\rPRIORITY_HIGH\x10\x02\x12\x15\n\x11PRIORITY_MODERATE\x10\x03\x12\x10\n\x0cPRIORITY_LOW\x10\x04*\xd9\x01\n\x10\x41ssignmentStatus\x12!\n\x1d\x41SSIGNMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x41SSIGNMENT_STATUS_ASSIGNED\x10\x01\x12!\n\x1d\x41SSIGNMENT_STATUS_IN_PROGRESS\x10\x02\x12\x1d\n\x19\x41SSIGNMENT_STATUS_ON_HOLD\x10\x03\x12\x1f\n\x1b\x41SSIGNMENT_STATUS_COMPLETED\x10\x04\x12\x1f\n\x1b\x41SSIGNMENT_STATUS_CANCELLED\x10\x05*\xa8\x01\n\rWorkItemState\x12\x1f\n\x1bWORK_ITEM_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16WORK_ITEM_STATE_QUEUED\x10\x01\x12\x1c\n\x18WORK_ITEM_STATE_ASSIGNED\x10\x02\x12\x1d\n\x19WORK_ITEM_STATE_COMPLETED\x10\x03\x12\x1d\n\x19WORK_ITEM_STATE_CANCELLED\x10\x04*\xc1\x01\n\x12\x41vailabilityStatus\x12#\n\x1f\x41VAILABILITY_STATUS_UNSPECIFIED\x10\x00\x12!\n\x1d\x41VAILABILITY_STATUS_AVAILABLE\x10\x01\x12\x1c\n\x18\x41VAILABILITY_STATUS_BUSY\x10\x02\x12#\n\x1f\x41VAILABILITY_STATUS_UNAVAILABLE\x10\x03\x12 \n\x1c\x41VAILABILITY_STATUS_ON_LEAVE\x10\x04*\xc8\x01\n\x12\x41vailabilitySource\x12#\n\x1f\x41VAILABILITY_SOURCE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x41VAILABILITY_SOURCE_MANUAL\x10\x01\x12+\n\'AVAILABILITY_SOURCE_SUPERVISOR_OVERRIDE\x10\x02\x12!\n\x1d\x41VAILABILITY_SOURCE_HR_SYSTEM\x10\x03\x12\x1d\n\x19\x41VAILABILITY_SOURCE_ADMIN\x10\x04*Q\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_STAFF\x10\x01\x12\x13\n\x0fROLE_SUPERVISOR\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61ssignment/v1/common.proto\x12\rassignment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"f\n\x04Unit\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x15\n\rsupervisor_id\x18\x03 \x01(\t\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12\x1b\n\x13\x64\x65\x66\x61ult_calendar_id\x18\x05 \x01(\t\"$\n\x05Skill\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\"\xb0\x03\n\x05Staff\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07unit_id\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12!\n\x04role\x18\x04 \x01(\x0e\x32\x13.assignment.v1.Role\x12$\n\x06skills\x18\x05 \x03(\x0b\x32\x14.assignment.v1.Skill\x12\x11\n\twip_limit\x18\x06 \x01(\x05\x12\x37\n\x0c\x61vailability\x18\x07 \x01(\x0e\x32!.assignment.v1.AvailabilityStatus\x12\x35\n\x11unavailable_until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13\x61vailability_reason\x18\t \x01(\t\x12>\n\x13\x61vailability_source\x18\n \x01(\x0e\x32!.assignment.v1.AvailabilitySource\x12\x16\n\x0ehr_employee_id\x18\x0b \x01(\t\x12\x17\n\x0f\x65scalates_to_id\x18\x0c \x01(\t\x12\x1a\n\x12\x61\x63tive_assignments\x18\r \x01(\x05\"\x82\x02\n\x08WorkItem\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x17\n\x0frequired_skills\x18\x05 \x03(\t\x12\x16\n\x0etarget_unit_id\x18\x06 \x01(\t\x12)\n\x08priority\x18\x07 \x01(\x0e\x32\x17.assignment.v1.Priority\x12/\n\x0breceived_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x05state\x18\t \x01(\x0e\x32\x1c.assignment.v1.WorkItemState\"\xda\x02\n\nAssignment\x12\n\n\x02id\x18\x01 \x01(\t\x12*\n\twork_item\x18\x02 \x01(\x0b\x32\x17.assignment.v1.WorkItem\x12\x13\n\x0b\x61ssignee_id\x18\x03 \x01(\t\x12/\n\x06status\x18\x04 \x01(\x0e\x32\x1f.assignment.v1.AssignmentStatus\x12\r\n\x05score\x18\x05 \x01(\x01\x12/\n\x0b\x61ssigned_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0csla_deadline\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xcc\x01\n\x0eScoreBreakdown\x12\x10\n\x08staff_id\x18\x01 \x01(\t\x12\x0e\n\x06skills\x18\x02 \x01(\x01\x12\x10\n\x08\x63\x61pacity\x18\x03 \x01(\x01\x12\x14\n\x0c\x61vailability\x18\x04 \x01(\x01\x12\x0c\n\x04unit\x18\x05 \x01(\x01\x12\r\n\x05total\x18\x06 \x01(\x01\x12\x16\n\x0ematched_skills\x18\x07 \x01(\x05\x12\x1a\n\x12\x61\x63tive_assignments\x18\x08 \x01(\x05\x12\x11\n\twip_limit\x18\t \x01(\x05\x12\x0c\n\x04rank\x18\n \x01(\x05*w\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x15\n\x11PRIORITY_CRITICAL\x10\x01\x12\x11\n\rPRIORITY_HIGH\x10\x02\x12\x15\n\x11PRIORITY_MODERATE\x10\x03\x12\x10\n\x0cPRIORITY_LOW\x10\x04*\xd9\x01\n\x10\x41ssignmentStatus\x12!\n\x1d\x41SSIGNMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x41SSIGNMENT_STATUS_ASSIGNED\x10\x01\x12!\n\x1d\x41SSIGNMENT_STATUS_IN_PROGRESS\x10\x02\x12\x1d\n\x19\x41SSIGNMENT_STATUS_ON_HOLD\x10\x03\x12\x1f\n\x1b\x41SSIGNMENT_STATUS_COMPLETED\x10\x04\x12\x1f\n\x1b\x41SSIGNMENT_STATUS_CANCELLED\x10\x05*\xa8\x01\n\rWorkItemState\x12\x1f\n\x1bWORK_ITEM_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16WORK_ITEM_STATE_QUEUED\x10\x01\x12\x1c\n\x18WORK_ITEM_STATE_ASSIGNED\x10\x02\x12\x1d\n\x19WORK_ITEM_STATE_COMPLETED\x10\x03\x12\x1d\n\x19WORK_ITEM_STATE_CANCELLED\x10\x04*\xc1\x01\n\x12\x41vailabilityStatus\x12#\n\x1f\x41VAILABILITY_STATUS_UNSPECIFIED\x10\x00\x12!\n\x1d\x41VAILABILITY_STATUS_AVAILABLE\x10\x01\x12\x1c\n\x18\x41VAILABILITY_STATUS_BUSY\x10\x02\x12#\n\x1f\x41VAILABILITY_STATUS_UNAVAILABLE\x10\x03\x12 \n\x1c\x41VAILABILITY_STATUS_ON_LEAVE\x10\x04*\xc8\x01\n\x12\x41vailabilitySource\x12#\n\x1f\x41VAILABILITY_SOURCE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x41VAILABILITY_SOURCE_MANUAL\x10\x01\x12+\n\'AVAILABILITY_SOURCE_SUPERVISOR_OVERRIDE\x10\x02\x12!\n\x1d\x41VAILABILITY_SOURCE_HR_SYSTEM\x10\x03\x12\x1d\n\x19\x41VAILABILITY_SOURCE_ADMIN\x10\x04*Q\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_STAFF\x10\x01\x12\x13\n\x0fROLE_SUPERVISOR\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'assignment.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PRIORITY']._serialized_start=1443
-  _globals['_PRIORITY']._serialized_end=1562
-  _globals['_ASSIGNMENTSTATUS']._serialized_start=1565
-  _globals['_ASSIGNMENTSTATUS']._serialized_end=1782
-  _globals['_WORKITEMSTATE']._serialized_start=1785
-  _globals['_WORKITEMSTATE']._serialized_end=1953
-  _globals['_AVAILABILITYSTATUS']._serialized_start=1956
-  _globals['_AVAILABILITYSTATUS']._serialized_end=2149
-  _globals['_AVAILABILITYSOURCE']._serialized_start=2152
-  _globals['_AVAILABILITYSOURCE']._serialized_end=2352
-  _globals['_ROLE']._serialized_start=2354
-  _globals['_ROLE']._serialized_end=2435
+  _globals['_PRIORITY']._serialized_start=1472
+  _globals['_PRIORITY']._serialized_end=1591
+  _globals['_ASSIGNMENTSTATUS']._serialized_start=1594
+  _globals['_ASSIGNMENTSTATUS']._serialized_end=1811
+  _globals['_WORKITEMSTATE']._serialized_start=1814
+  _globals['_WORKITEMSTATE']._serialized_end=1982
+  _globals['_AVAILABILITYSTATUS']._serialized_start=1985
+  _globals['_AVAILABILITYSTATUS']._serialized_end=2178
+  _globals['_AVAILABILITYSOURCE']._serialized_start=2181
+  _globals['_AVAILABILITYSOURCE']._serialized_end=2381
+  _globals['_ROLE']._serialized_start=2383
+  _globals['_ROLE']._serialized_end=2464
   _globals['_UNIT']._serialized_start=78
-  _globals['_UNIT']._serialized_end=151
-  _globals['_SKILL']._serialized_start=153
-  _globals['_SKILL']._serialized_end=189
-  _globals['_STAFF']._serialized_start=192
-  _globals['_STAFF']._serialized_end=624
-  _globals['_WORKITEM']._serialized_start=627
-  _globals['_WORKITEM']._serialized_end=885
-  _globals['_ASSIGNMENT']._serialized_start=888
-  _globals['_ASSIGNMENT']._serialized_end=1234
-  _globals['_SCOREBREAKDOWN']._serialized_start=1237
-  _globals['_SCOREBREAKDOWN']._serialized_end=1441
+  _globals['_UNIT']._serialized_end=180
+  _globals['_SKILL']._serialized_start=182
+  _globals['_SKILL']._serialized_end=218
+  _globals['_STAFF']._serialized_start=221
+  _globals['_STAFF']._serialized_end=653
+  _globals['_WORKITEM']._serialized_start=656
+  _globals['_WORKITEM']._serialized_end=914
+  _globals['_ASSIGNMENT']._serialized_start=917
+  _globals['_ASSIGNMENT']._serialized_end=1263
+  _globals['_SCOREBREAKDOWN']._serialized_start=1266
+  _globals['_SCOREBREAKDOWN']._serialized_end=1470
 # @@protoc_insertion_point(module_scope)

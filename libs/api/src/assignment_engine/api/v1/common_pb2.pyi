@@ -89,16 +89,18 @@ ROLE_SUPERVISOR: Role
 ROLE_ADMIN: Role
 
 class Unit(_message.Message):
-    __slots__ = ("id", "name", "supervisor_id", "timezone")
+    __slots__ = ("id", "name", "supervisor_id", "timezone", "default_calendar_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     SUPERVISOR_ID_FIELD_NUMBER: _ClassVar[int]
     TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_CALENDAR_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     supervisor_id: str
     timezone: str
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., supervisor_id: _Optional[str] = ..., timezone: _Optional[str] = ...) -> None: ...
+    default_calendar_id: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., supervisor_id: _Optional[str] = ..., timezone: _Optional[str] = ..., default_calendar_id: _Optional[str] = ...) -> None: ...
 
 class Skill(_message.Message):
     __slots__ = ("name", "level")

@@ -54,6 +54,21 @@ class SlaMonitorServiceStub:
                 request_serializer=assignment_dot_v1_dot_sla__monitor__pb2.ListSlaPoliciesRequest.SerializeToString,
                 response_deserializer=assignment_dot_v1_dot_sla__monitor__pb2.ListSlaPoliciesResponse.FromString,
                 _registered_method=True)
+        self.SetCalendar = channel.unary_unary(
+                '/assignment.v1.SlaMonitorService/SetCalendar',
+                request_serializer=assignment_dot_v1_dot_sla__monitor__pb2.SetCalendarRequest.SerializeToString,
+                response_deserializer=assignment_dot_v1_dot_sla__monitor__pb2.SetCalendarResponse.FromString,
+                _registered_method=True)
+        self.ListCalendars = channel.unary_unary(
+                '/assignment.v1.SlaMonitorService/ListCalendars',
+                request_serializer=assignment_dot_v1_dot_sla__monitor__pb2.ListCalendarsRequest.SerializeToString,
+                response_deserializer=assignment_dot_v1_dot_sla__monitor__pb2.ListCalendarsResponse.FromString,
+                _registered_method=True)
+        self.GetCapacity = channel.unary_unary(
+                '/assignment.v1.SlaMonitorService/GetCapacity',
+                request_serializer=assignment_dot_v1_dot_sla__monitor__pb2.GetCapacityRequest.SerializeToString,
+                response_deserializer=assignment_dot_v1_dot_sla__monitor__pb2.GetCapacityResponse.FromString,
+                _registered_method=True)
         self.ListEscalations = channel.unary_unary(
                 '/assignment.v1.SlaMonitorService/ListEscalations',
                 request_serializer=assignment_dot_v1_dot_sla__monitor__pb2.ListEscalationsRequest.SerializeToString,
@@ -102,6 +117,30 @@ class SlaMonitorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetCalendar(self, request, context):
+        """Creates or replaces a business calendar. Clocks started afterwards, and
+        clocks resumed afterwards, count working time by the new definition.
+        Errors: INVALID_ARGUMENT naming the bad field (zone, weekday, time, range).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCalendars(self, request, context):
+        """Lists business calendars by id. Changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCapacity(self, request, context):
+        """Returns each unit's capacity now and its daily snapshots between two dates.
+        Changes nothing. Errors: INVALID_ARGUMENT for a bad unit id or date range.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListEscalations(self, request, context):
         """Lists escalations, newest first, by recipient and state. Changes nothing.
         Errors: INVALID_ARGUMENT for a bad filter, page size or token.
@@ -144,6 +183,21 @@ def add_SlaMonitorServiceServicer_to_server(servicer, server):
                     servicer.ListSlaPolicies,
                     request_deserializer=assignment_dot_v1_dot_sla__monitor__pb2.ListSlaPoliciesRequest.FromString,
                     response_serializer=assignment_dot_v1_dot_sla__monitor__pb2.ListSlaPoliciesResponse.SerializeToString,
+            ),
+            'SetCalendar': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCalendar,
+                    request_deserializer=assignment_dot_v1_dot_sla__monitor__pb2.SetCalendarRequest.FromString,
+                    response_serializer=assignment_dot_v1_dot_sla__monitor__pb2.SetCalendarResponse.SerializeToString,
+            ),
+            'ListCalendars': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCalendars,
+                    request_deserializer=assignment_dot_v1_dot_sla__monitor__pb2.ListCalendarsRequest.FromString,
+                    response_serializer=assignment_dot_v1_dot_sla__monitor__pb2.ListCalendarsResponse.SerializeToString,
+            ),
+            'GetCapacity': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCapacity,
+                    request_deserializer=assignment_dot_v1_dot_sla__monitor__pb2.GetCapacityRequest.FromString,
+                    response_serializer=assignment_dot_v1_dot_sla__monitor__pb2.GetCapacityResponse.SerializeToString,
             ),
             'ListEscalations': grpc.unary_unary_rpc_method_handler(
                     servicer.ListEscalations,
@@ -247,6 +301,87 @@ class SlaMonitorService:
             '/assignment.v1.SlaMonitorService/ListSlaPolicies',
             assignment_dot_v1_dot_sla__monitor__pb2.ListSlaPoliciesRequest.SerializeToString,
             assignment_dot_v1_dot_sla__monitor__pb2.ListSlaPoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCalendar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assignment.v1.SlaMonitorService/SetCalendar',
+            assignment_dot_v1_dot_sla__monitor__pb2.SetCalendarRequest.SerializeToString,
+            assignment_dot_v1_dot_sla__monitor__pb2.SetCalendarResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCalendars(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assignment.v1.SlaMonitorService/ListCalendars',
+            assignment_dot_v1_dot_sla__monitor__pb2.ListCalendarsRequest.SerializeToString,
+            assignment_dot_v1_dot_sla__monitor__pb2.ListCalendarsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCapacity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/assignment.v1.SlaMonitorService/GetCapacity',
+            assignment_dot_v1_dot_sla__monitor__pb2.GetCapacityRequest.SerializeToString,
+            assignment_dot_v1_dot_sla__monitor__pb2.GetCapacityResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -48,6 +48,17 @@ class SlaMonitorServiceStub:
     """
     ListSlaPolicies: _grpc.UnaryUnaryMultiCallable[_sla_monitor_pb2.ListSlaPoliciesRequest, _sla_monitor_pb2.ListSlaPoliciesResponse]
     """Lists SLA policies by type, then priority. Changes nothing."""
+    SetCalendar: _grpc.UnaryUnaryMultiCallable[_sla_monitor_pb2.SetCalendarRequest, _sla_monitor_pb2.SetCalendarResponse]
+    """Creates or replaces a business calendar. Clocks started afterwards, and
+    clocks resumed afterwards, count working time by the new definition.
+    Errors: INVALID_ARGUMENT naming the bad field (zone, weekday, time, range).
+    """
+    ListCalendars: _grpc.UnaryUnaryMultiCallable[_sla_monitor_pb2.ListCalendarsRequest, _sla_monitor_pb2.ListCalendarsResponse]
+    """Lists business calendars by id. Changes nothing."""
+    GetCapacity: _grpc.UnaryUnaryMultiCallable[_sla_monitor_pb2.GetCapacityRequest, _sla_monitor_pb2.GetCapacityResponse]
+    """Returns each unit's capacity now and its daily snapshots between two dates.
+    Changes nothing. Errors: INVALID_ARGUMENT for a bad unit id or date range.
+    """
     ListEscalations: _grpc.UnaryUnaryMultiCallable[_sla_monitor_pb2.ListEscalationsRequest, _sla_monitor_pb2.ListEscalationsResponse]
     """Lists escalations, newest first, by recipient and state. Changes nothing.
     Errors: INVALID_ARGUMENT for a bad filter, page size or token.
@@ -82,6 +93,17 @@ class SlaMonitorServiceAsyncStub(SlaMonitorServiceStub):
     """
     ListSlaPolicies: _aio.UnaryUnaryMultiCallable[_sla_monitor_pb2.ListSlaPoliciesRequest, _sla_monitor_pb2.ListSlaPoliciesResponse]  # type: ignore[assignment]
     """Lists SLA policies by type, then priority. Changes nothing."""
+    SetCalendar: _aio.UnaryUnaryMultiCallable[_sla_monitor_pb2.SetCalendarRequest, _sla_monitor_pb2.SetCalendarResponse]  # type: ignore[assignment]
+    """Creates or replaces a business calendar. Clocks started afterwards, and
+    clocks resumed afterwards, count working time by the new definition.
+    Errors: INVALID_ARGUMENT naming the bad field (zone, weekday, time, range).
+    """
+    ListCalendars: _aio.UnaryUnaryMultiCallable[_sla_monitor_pb2.ListCalendarsRequest, _sla_monitor_pb2.ListCalendarsResponse]  # type: ignore[assignment]
+    """Lists business calendars by id. Changes nothing."""
+    GetCapacity: _aio.UnaryUnaryMultiCallable[_sla_monitor_pb2.GetCapacityRequest, _sla_monitor_pb2.GetCapacityResponse]  # type: ignore[assignment]
+    """Returns each unit's capacity now and its daily snapshots between two dates.
+    Changes nothing. Errors: INVALID_ARGUMENT for a bad unit id or date range.
+    """
     ListEscalations: _aio.UnaryUnaryMultiCallable[_sla_monitor_pb2.ListEscalationsRequest, _sla_monitor_pb2.ListEscalationsResponse]  # type: ignore[assignment]
     """Lists escalations, newest first, by recipient and state. Changes nothing.
     Errors: INVALID_ARGUMENT for a bad filter, page size or token.
@@ -131,6 +153,35 @@ class SlaMonitorServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sla_monitor_pb2.ListSlaPoliciesResponse, _abc.Awaitable[_sla_monitor_pb2.ListSlaPoliciesResponse]]:
         """Lists SLA policies by type, then priority. Changes nothing."""
+
+    @_abc_1.abstractmethod
+    def SetCalendar(
+        self,
+        request: _sla_monitor_pb2.SetCalendarRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_monitor_pb2.SetCalendarResponse, _abc.Awaitable[_sla_monitor_pb2.SetCalendarResponse]]:
+        """Creates or replaces a business calendar. Clocks started afterwards, and
+        clocks resumed afterwards, count working time by the new definition.
+        Errors: INVALID_ARGUMENT naming the bad field (zone, weekday, time, range).
+        """
+
+    @_abc_1.abstractmethod
+    def ListCalendars(
+        self,
+        request: _sla_monitor_pb2.ListCalendarsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_monitor_pb2.ListCalendarsResponse, _abc.Awaitable[_sla_monitor_pb2.ListCalendarsResponse]]:
+        """Lists business calendars by id. Changes nothing."""
+
+    @_abc_1.abstractmethod
+    def GetCapacity(
+        self,
+        request: _sla_monitor_pb2.GetCapacityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_monitor_pb2.GetCapacityResponse, _abc.Awaitable[_sla_monitor_pb2.GetCapacityResponse]]:
+        """Returns each unit's capacity now and its daily snapshots between two dates.
+        Changes nothing. Errors: INVALID_ARGUMENT for a bad unit id or date range.
+        """
 
     @_abc_1.abstractmethod
     def ListEscalations(
