@@ -151,3 +151,64 @@ def weekly(
     return BusinessCalendar(
         timezone, {day: (interval,) for day in weekdays}, tuple(holidays)
     )
+
+
+def parse_clock(value: str, *, allow_end_of_day: bool = False) -> time | None:
+    """Parse "HH:MM"; "24:00" (end of day) gives None when allowed."""
+    if allow_end_of_day and value == "24:00":
+        return None
+    hours, sep, minutes = value.partition(":")
+    if (
+        not sep
+        or len(hours) != 2
+        or len(minutes) != 2
+        or not (hours + minutes).isdigit()
+    ):
+        raise ValueError(f"time {value!r} is invalid; expected HH:MM")
+    return time(int(hours), int(minutes))
+
+
+def from_rows(
+    timezone: str, hours: list[dict[str, object]], holidays: list[dict[str, object]]
+) -> BusinessCalendar:
+    """Build a calendar from its stored form (the jsonb columns of business_calendars).
+
+    `hours` holds {"weekday": 1..7 (ISO, 1 is Monday), "start": "HH:MM", "end":
+    "HH:MM" or "24:00"}; `holidays` holds {"first": date, "last": date, "name": ...}
+    with ISO dates.
+    """
+    by_day: dict[int, list[WorkingInterval]] = {}
+    for entry in hours:
+        weekday = int(str(entry["weekday"])) - 1
+        start = parse_clock(str(entry["start"]))
+        assert start is not None
+        by_day.setdefault(weekday, []).append(
+            WorkingInterval(
+                start, parse_clock(str(entry["end"]), allow_end_of_day=True)
+            )
+        )
+    ranges = tuple(
+        (
+            date.fromisoformat(str(entry["first"])),
+            date.fromisoformat(str(entry["last"])),
+        )
+        for entry in holidays
+    )
+    return BusinessCalendar(
+        timezone, {day: tuple(intervals) for day, intervals in by_day.items()}, ranges
+    )
+
+
+async def load_calendar(
+    conn: object, calendar_id: str | None
+) -> BusinessCalendar | None:
+    """Read a stored calendar; None (24x7) for no id. Raises KeyError for an unknown id."""
+    if calendar_id is None:
+        return None
+    row = await conn.fetchrow(  # type: ignore[attr-defined]
+        "SELECT timezone, hours, holidays FROM business_calendars WHERE id = $1",
+        calendar_id,
+    )
+    if row is None:
+        raise KeyError(calendar_id)
+    return from_rows(row["timezone"], row["hours"], row["holidays"])
