@@ -22,6 +22,9 @@ from assignment_engine.api.v1 import (
 )
 from assignment_engine.core import subjects
 from assignment_engine.core.runtime import ServiceRuntime
+from assignment_engine.devstack.testing import authorized_channel
+
+from .conftest import StubFactory
 
 Stub: TypeAlias = availability_pb2_grpc.AvailabilityServiceStub
 
@@ -49,14 +52,15 @@ async def outbox_subjects(database: asyncpg.Connection) -> list[str]:
 
 
 async def test_set_availability__stores_status_reason_and_until(
-    stub: Stub, database: asyncpg.Connection, alice: str
+    stub_as: StubFactory, database: asyncpg.Connection, alice: str
 ) -> None:
     until = datetime(2031, 5, 1, 8, 30, tzinfo=UTC)
     stamp = Timestamp()
     stamp.FromDatetime(until)
+    own = stub_as(alice, "staff")
 
     response = await set_status(
-        stub, alice, ON_LEAVE, until=stamp, reason="parental leave"
+        own, alice, ON_LEAVE, until=stamp, reason="parental leave"
     )
 
     assert response.staff.availability == ON_LEAVE
@@ -111,18 +115,19 @@ async def test_set_availability__unknown_staff_is_not_found(
     ],
 )
 async def test_set_availability__writes_events_for_the_transition(
-    stub: Stub,
+    stub_as: StubFactory,
     database: asyncpg.Connection,
     alice: str,
     before: int,
     after: int,
     frees_capacity: bool,
 ) -> None:
+    own = stub_as(alice, "staff")
     if before != AVAILABLE:
-        await set_status(stub, alice, before)
+        await set_status(own, alice, before)
     await database.execute("DELETE FROM outbox")
 
-    await set_status(stub, alice, after, reason="shift change")
+    await set_status(own, alice, after, reason="shift change")
 
     expected = [subjects.AVAILABILITY_CHANGED]
     if frees_capacity:
@@ -149,7 +154,7 @@ async def test_set_availability__publishes_events_to_jetstream(
     client = await nats.connect(nats_url)
     address = f"127.0.0.1:{relaying_runtime.port}"
     try:
-        async with grpc.aio.insecure_channel(address) as channel:
+        async with authorized_channel(address) as channel:
             stub = availability_pb2_grpc.AvailabilityServiceStub(channel)
             await stub.UpsertUnit(
                 availability_pb2.UpsertUnitRequest(

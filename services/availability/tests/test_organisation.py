@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import TypeAlias
 
 import asyncpg
@@ -16,6 +17,7 @@ from assignment_engine.api.v1 import (
     common_pb2,
     events_pb2,
 )
+from assignment_engine.devstack.testing import ROOT_ADMIN_ID, ROOT_UNIT_ID
 
 Stub: TypeAlias = availability_pb2_grpc.AvailabilityServiceStub
 
@@ -58,8 +60,31 @@ async def capacity_events(
     return [events_pb2.CapacityFreed.FromString(row["payload"]) for row in rows]
 
 
+# Every test database starts with the admin tests call as, in a unit of their
+# own: the column and value of that row in each table counted.
+BASELINE_ROWS = {
+    "units": ("id", ROOT_UNIT_ID),
+    "staff": ("id", ROOT_ADMIN_ID),
+    "staff_load": ("staff_id", ROOT_ADMIN_ID),
+}
+
+
 async def count_rows(database: asyncpg.Connection, table: str) -> int:
-    return await database.fetchval(f"SELECT count(*) FROM {table}")
+    """Count the rows of `table` other than the admin's baseline rows."""
+    if table not in BASELINE_ROWS:
+        return await database.fetchval(f"SELECT count(*) FROM {table}")
+    column, baseline = BASELINE_ROWS[table]
+    return await database.fetchval(
+        f"SELECT count(*) FROM {table} WHERE {column} <> $1", baseline
+    )
+
+
+def without_root_unit(units: Sequence[common_pb2.Unit]) -> list[common_pb2.Unit]:
+    return [unit for unit in units if unit.id != ROOT_UNIT_ID]
+
+
+def without_root_admin(staff: Sequence[common_pb2.Staff]) -> list[common_pb2.Staff]:
+    return [member for member in staff if member.id != ROOT_ADMIN_ID]
 
 
 def organisation(
@@ -137,7 +162,7 @@ async def test_upsert_unit__accepts_a_member_as_supervisor(
     listed = await stub.ListUnits(availability_pb2.ListUnitsRequest())
 
     assert response.unit.supervisor_id == alice
-    assert [u.supervisor_id for u in listed.units] == [alice]
+    assert [u.supervisor_id for u in without_root_unit(listed.units)] == [alice]
 
 
 async def test_list_units__returns_every_unit_by_id(stub: Stub) -> None:
@@ -146,7 +171,7 @@ async def test_list_units__returns_every_unit_by_id(stub: Stub) -> None:
 
     response = await stub.ListUnits(availability_pb2.ListUnitsRequest())
 
-    assert [u.id for u in response.units] == ["a", "b", "c"]
+    assert [u.id for u in without_root_unit(response.units)] == ["a", "b", "c"]
 
 
 # Staff ------------------------------------------------------------------------
@@ -379,7 +404,7 @@ async def test_list_staff__pages_visit_everyone_once(stub: Stub) -> None:
         page = await stub.ListStaff(
             availability_pb2.ListStaffRequest(page_size=10, page_token=token)
         )
-        seen.extend(member.id for member in page.staff)
+        seen.extend(member.id for member in without_root_admin(page.staff))
         token = page.next_page_token
         if not token:
             break
@@ -421,7 +446,9 @@ async def test_list_staff__reports_active_assignments(
 
     page = await stub.ListStaff(availability_pb2.ListStaffRequest())
 
-    assert [member.active_assignments for member in page.staff] == [2]
+    assert [member.active_assignments for member in without_root_admin(page.staff)] == [
+        2
+    ]
 
 
 # ImportOrganisation -----------------------------------------------------------
@@ -444,7 +471,7 @@ async def test_import__creates_500_staff_with_supervisors(
     # leaves room for slower CI hosts.
     assert elapsed < 1.0
     supervisors = await database.fetch(
-        "SELECT id, supervisor_id FROM units ORDER BY id"
+        "SELECT id, supervisor_id FROM units WHERE id <> $1 ORDER BY id", ROOT_UNIT_ID
     )
     assert [row["supervisor_id"] for row in supervisors] == [
         f"s{n * 25:04d}" for n in range(20)
@@ -578,7 +605,9 @@ async def test_import__moves_supervisor_with_unit(
 
     await stub.ImportOrganisation(request)
 
-    rows = await database.fetch("SELECT id, supervisor_id FROM units ORDER BY id")
+    rows = await database.fetch(
+        "SELECT id, supervisor_id FROM units WHERE id <> $1 ORDER BY id", ROOT_UNIT_ID
+    )
     assert [(row["id"], row["supervisor_id"]) for row in rows] == [
         ("field", alice),
         ("ops", None),
@@ -616,7 +645,10 @@ async def test_import__swaps_hr_employee_ids_between_two_people(
 
     await stub.ImportOrganisation(request)
 
-    rows = await database.fetch("SELECT id, hr_employee_id FROM staff ORDER BY id")
+    rows = await database.fetch(
+        "SELECT id, hr_employee_id FROM staff WHERE id <> $1 ORDER BY id",
+        ROOT_ADMIN_ID,
+    )
     assert [(row["id"], row["hr_employee_id"]) for row in rows] == [
         ("alice", "HR-2"),
         ("bob", "HR-1"),

@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from assignment_engine.api.v1 import availability_pb2, availability_pb2_grpc, common_pb2
+from assignment_engine.devstack.testing import ROOT_UNIT_ID
 
 Stub: TypeAlias = availability_pb2_grpc.AvailabilityServiceStub
 
@@ -61,6 +62,44 @@ def set_availability(**fields: object) -> availability_pb2.SetAvailabilityReques
 
 def timestamp(seconds: int) -> Timestamp:
     return Timestamp(seconds=seconds)
+
+
+# 2033-05-18, 2033-05-19 and 2033-05-20 at 03:33:20 UTC.
+DAY_1 = 2_000_000_000
+DAY_2 = DAY_1 + 86_400
+DAY_3 = DAY_2 + 86_400
+
+
+def schedule_leave(**fields: object) -> availability_pb2.ScheduleLeaveRequest:
+    values: dict[str, object] = {
+        "staff_id": "alice",
+        "starts_at": timestamp(DAY_1),
+        "ends_at": timestamp(DAY_2),
+    }
+    values.update(fields)
+    return availability_pb2.ScheduleLeaveRequest(**values)  # type: ignore[arg-type]
+
+
+def hr_event(**fields: object) -> availability_pb2.RecordHrEventRequest:
+    values: dict[str, object] = {
+        "delivery_id": "msg_1",
+        "type": availability_pb2.HR_EVENT_TYPE_LEAVE_APPROVED,
+        "employee_id": "E-1",
+        "leave_id": "L-1",
+        "starts_at": timestamp(DAY_1),
+        "ends_at": timestamp(DAY_2),
+        "event_time": timestamp(1_700_000_000),
+    }
+    values.update(fields)
+    request = availability_pb2.RecordHrEventRequest()
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, Timestamp):
+            getattr(request, name).CopyFrom(value)
+        else:
+            setattr(request, name, value)
+    return request
 
 
 def too_many_staff() -> availability_pb2.ImportOrganisationRequest:
@@ -229,6 +268,52 @@ CASES: list[tuple[str, Callable[[], Message], str]] = [
         "until",
     ),
     ("SetAvailability", lambda: set_availability(reason="r" * 501), "reason"),
+    ("ScheduleLeave", lambda: schedule_leave(staff_id=""), "staff_id"),
+    ("ScheduleLeave", lambda: schedule_leave(starts_at=None), "starts_at"),
+    ("ScheduleLeave", lambda: schedule_leave(ends_at=None), "ends_at"),
+    ("ScheduleLeave", lambda: schedule_leave(ends_at=timestamp(DAY_1)), "ends_at"),
+    (
+        "ScheduleLeave",
+        lambda: schedule_leave(
+            starts_at=timestamp(1_600_000_000), ends_at=timestamp(1_600_086_400)
+        ),
+        "ends_at",
+    ),
+    ("ScheduleLeave", lambda: schedule_leave(starts_at=timestamp(0)), "starts_at"),
+    ("ScheduleLeave", lambda: schedule_leave(reason="r" * 501), "reason"),
+    ("CancelLeave", lambda: availability_pb2.CancelLeaveRequest(), "leave_id"),
+    (
+        "CancelLeave",
+        lambda: availability_pb2.CancelLeaveRequest(leave_id="leave-1"),
+        "leave_id",
+    ),
+    ("ListLeave", lambda: availability_pb2.ListLeaveRequest(), "staff_id"),
+    (
+        "ListLeave",
+        lambda: availability_pb2.ListLeaveRequest(staff_id="a b"),
+        "staff_id",
+    ),
+    ("RecordHrEvent", lambda: hr_event(delivery_id=""), "delivery_id"),
+    ("RecordHrEvent", lambda: hr_event(delivery_id="d" * 129), "delivery_id"),
+    ("RecordHrEvent", lambda: hr_event(type=0), "type"),
+    ("RecordHrEvent", lambda: hr_event(type=9), "type"),
+    ("RecordHrEvent", lambda: hr_event(employee_id=""), "employee_id"),
+    ("RecordHrEvent", lambda: hr_event(employee_id="E\n1"), "employee_id"),
+    ("RecordHrEvent", lambda: hr_event(leave_id=""), "leave_id"),
+    (
+        "RecordHrEvent",
+        lambda: hr_event(
+            type=availability_pb2.HR_EVENT_TYPE_LEAVE_CANCELLED, leave_id=""
+        ),
+        "leave_id",
+    ),
+    ("RecordHrEvent", lambda: hr_event(starts_at=None), "starts_at"),
+    ("RecordHrEvent", lambda: hr_event(ends_at=None), "ends_at"),
+    ("RecordHrEvent", lambda: hr_event(ends_at=timestamp(DAY_1)), "ends_at"),
+    ("RecordHrEvent", lambda: hr_event(reason="r" * 501), "reason"),
+    ("RecordHrEvent", lambda: hr_event(event_time=None), "event_time"),
+    ("RecordHrEvent", lambda: hr_event(event_time=timestamp(DAY_3)), "event_time"),
+    ("RecordHrEvent", lambda: hr_event(version=-1), "version"),
 ]
 
 
@@ -251,5 +336,10 @@ async def test_rpc__invalid_field_is_rejected_by_name(
 
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert caught.value.details().startswith(f"{field}=")
-    assert await database.fetchval("SELECT count(*) FROM units") == 0
+    units = await database.fetchval(
+        "SELECT count(*) FROM units WHERE id <> $1", ROOT_UNIT_ID
+    )
+    assert units == 0
     assert await database.fetchval("SELECT count(*) FROM outbox") == 0
+    assert await database.fetchval("SELECT count(*) FROM leave_periods") == 0
+    assert await database.fetchval("SELECT count(*) FROM hr_events") == 0

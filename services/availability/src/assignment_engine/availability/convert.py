@@ -7,7 +7,7 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from assignment_engine.api.v1 import common_pb2
+from assignment_engine.api.v1 import availability_pb2, common_pb2
 
 ROLE = {
     "staff": common_pb2.ROLE_STAFF,
@@ -27,6 +27,23 @@ AVAILABILITY_SOURCE = {
     "supervisor_override": common_pb2.AVAILABILITY_SOURCE_SUPERVISOR_OVERRIDE,
     "hr_system": common_pb2.AVAILABILITY_SOURCE_HR_SYSTEM,
     "admin": common_pb2.AVAILABILITY_SOURCE_ADMIN,
+}
+LEAVE_STATE = {
+    "scheduled": availability_pb2.LEAVE_STATE_SCHEDULED,
+    "active": availability_pb2.LEAVE_STATE_ACTIVE,
+    "ended": availability_pb2.LEAVE_STATE_ENDED,
+    "cancelled": availability_pb2.LEAVE_STATE_CANCELLED,
+}
+HR_EVENT_TYPE = {
+    "leave_approved": availability_pb2.HR_EVENT_TYPE_LEAVE_APPROVED,
+    "leave_cancelled": availability_pb2.HR_EVENT_TYPE_LEAVE_CANCELLED,
+    "employee_returned": availability_pb2.HR_EVENT_TYPE_EMPLOYEE_RETURNED,
+}
+HR_EVENT_TYPE_NAMES = {value: name for name, value in HR_EVENT_TYPE.items()}
+HR_EVENT_OUTCOME = {
+    "accepted": availability_pb2.HR_EVENT_OUTCOME_ACCEPTED,
+    "stale": availability_pb2.HR_EVENT_OUTCOME_STALE,
+    "rejected": availability_pb2.HR_EVENT_OUTCOME_REJECTED,
 }
 
 
@@ -64,4 +81,18 @@ def staff(row: Any) -> common_pb2.Staff:
         active_assignments=row["active_count"],
     )
     set_time(message.unavailable_until, row["unavailable_until"])
+    return message
+
+
+def leave(row: Any) -> availability_pb2.Leave:
+    message = availability_pb2.Leave(
+        id=str(row["id"]),
+        staff_id=row["staff_id"],
+        reason=row["reason"],
+        state=LEAVE_STATE[row["state"]],
+        source=AVAILABILITY_SOURCE[row["source"]],
+        hr_leave_id=row["hr_leave_id"] or "",
+    )
+    set_time(message.starts_at, row["starts_at"])
+    set_time(message.ends_at, row["ends_at"])
     return message

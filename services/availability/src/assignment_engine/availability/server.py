@@ -1,4 +1,11 @@
-"""The AvailabilityService servicer: validate the request, call the store, convert.
+"""The AvailabilityService servicer: validate, authorize, call the store, convert.
+
+Each RPC validates its request, resolves the caller against their staff record
+and checks the permission matrix of `assignment_engine.core.permissions` before
+it reads or changes data, so a denied call gets PERMISSION_DENIED and changes
+nothing. Changes to one person's availability or leave are authorized inside
+the transaction that locks their staff row, against the unit read under that
+lock.
 
 Behaviour beyond availability.proto:
 
@@ -16,6 +23,12 @@ Behaviour beyond availability.proto:
   so becoming AVAILABLE or BUSY clears the stored time. Setting the current
   status again is accepted and writes staff.availability_changed but no
   capacity.freed.
+- The availability source recorded is `manual` when callers change their own
+  availability or leave, `supervisor_override` for a supervisor acting on a
+  member of their unit, `admin` for an admin, and `hr_system` for RecordHrEvent.
+- CancelLeave of a cancelled leave returns it unchanged.
+- RecordHrEvent requires leave_id for LEAVE_APPROVED and LEAVE_CANCELLED. An
+  EMPLOYEE_RETURNED without one ends every active HR leave of the person.
 """
 
 from __future__ import annotations
@@ -26,14 +39,17 @@ from collections.abc import Callable, Sequence
 import grpc
 
 from assignment_engine.api.v1 import availability_pb2, availability_pb2_grpc, common_pb2
-from assignment_engine.availability import convert
+from assignment_engine.availability import convert, leave_requests
+from assignment_engine.availability.hr_events import HrEventStore, HrOutcome
+from assignment_engine.availability.leave_store import LeaveStore
 from assignment_engine.availability.store import (
     AvailabilityStore,
     StaffInput,
     UnitInput,
 )
-from assignment_engine.core import paging, validation
+from assignment_engine.core import paging, permissions, validation
 from assignment_engine.core.errors import InvalidArgument
+from assignment_engine.core.permissions import Action
 
 MAX_NAME_LENGTH = 200
 MAX_TIMEZONE_LENGTH = 64
@@ -49,9 +65,6 @@ DEFAULT_TIMEZONE = "UTC"
 # "localtime" is the host's own zone.
 HOST_ZONE_FILES = frozenset({"localtime", "posixrules"})
 LIST_LISTING = "staff"
-# Availability source recorded for every caller until requests carry an
-# authenticated identity.
-MANUAL_SOURCE = "manual"
 
 ROLE_NAMES = {value: name for name, value in common_pb2.Role.items()}
 AVAILABILITY_NAMES = {
@@ -217,14 +230,40 @@ def parse_import(
     return units, staff
 
 
+def hr_event_response(outcome: HrOutcome) -> availability_pb2.RecordHrEventResponse:
+    response = availability_pb2.RecordHrEventResponse(
+        outcome=convert.HR_EVENT_OUTCOME[outcome.outcome],
+        reason=outcome.reason,
+        repeated=outcome.repeated,
+    )
+    if outcome.leave is not None:
+        response.leave.CopyFrom(convert.leave(outcome.leave))
+    return response
+
+
 class AvailabilityServicer(availability_pb2_grpc.AvailabilityServiceServicer):
-    def __init__(self, store: AvailabilityStore, on_commit: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        store: AvailabilityStore,
+        leave_store: LeaveStore,
+        hr_store: HrEventStore,
+        on_commit: Callable[[], None],
+        on_leave_changed: Callable[[], None],
+    ) -> None:
         self.store = store
+        self.leave_store = leave_store
+        self.hr_store = hr_store
         # Called after a transaction that wrote outbox events has committed.
         self.on_commit = on_commit
+        # Called after a leave was created or changed, so the timer recomputes
+        # when it is next due.
+        self.on_leave_changed = on_leave_changed
 
     def _committed(self) -> None:
         self.on_commit()
+
+    async def _principal(self) -> permissions.Principal:
+        return await permissions.resolve(self.store.pool)
 
     async def UpsertUnit(
         self,
@@ -232,6 +271,10 @@ class AvailabilityServicer(availability_pb2_grpc.AvailabilityServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> availability_pb2.UpsertUnitResponse:
         unit = parse_unit("unit", request.unit)
+
+        principal = await self._principal()
+        principal.require(Action.ADMINISTER)
+
         row, created = await self.store.upsert_unit(unit)
         return availability_pb2.UpsertUnitResponse(
             unit=convert.unit(row), created=created
@@ -242,6 +285,9 @@ class AvailabilityServicer(availability_pb2_grpc.AvailabilityServiceServicer):
         request: availability_pb2.ListUnitsRequest,
         context: grpc.aio.ServicerContext,
     ) -> availability_pb2.ListUnitsResponse:
+        principal = await self._principal()
+        principal.require(Action.READ_DIRECTORY)
+
         rows = await self.store.list_units()
         return availability_pb2.ListUnitsResponse(
             units=[convert.unit(row) for row in rows]
@@ -253,6 +299,10 @@ class AvailabilityServicer(availability_pb2_grpc.AvailabilityServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> availability_pb2.UpsertStaffResponse:
         member = parse_staff("staff", request.staff)
+
+        principal = await self._principal()
+        principal.require(Action.ADMINISTER)
+
         row, created, capacity_freed = await self.store.upsert_staff(member)
         if capacity_freed:
             self._committed()
@@ -266,6 +316,10 @@ class AvailabilityServicer(availability_pb2_grpc.AvailabilityServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> availability_pb2.ImportOrganisationResponse:
         units, staff = parse_import(request)
+
+        principal = await self._principal()
+        principal.require(Action.ADMINISTER)
+
         result = await self.store.import_organisation(units, staff)
         if result.capacity_freed:
             self._committed()
@@ -281,9 +335,12 @@ class AvailabilityServicer(availability_pb2_grpc.AvailabilityServiceServicer):
         request: availability_pb2.GetStaffRequest,
         context: grpc.aio.ServicerContext,
     ) -> availability_pb2.GetStaffResponse:
-        row = await self.store.get_staff(
-            validation.require_id("staff_id", request.staff_id)
-        )
+        staff_id = validation.require_id("staff_id", request.staff_id)
+
+        principal = await self._principal()
+        principal.require(Action.READ_DIRECTORY)
+
+        row = await self.store.get_staff(staff_id)
         return availability_pb2.GetStaffResponse(staff=convert.staff(row))
 
     async def ListStaff(
@@ -303,6 +360,10 @@ class AvailabilityServicer(availability_pb2_grpc.AvailabilityServiceServicer):
                     request.page_token,
                     "a page token from a previous response",
                 )
+
+        principal = await self._principal()
+        principal.require(Action.READ_DIRECTORY)
+
         rows = await self.store.list_staff(unit_id, after, limit + 1)
         response = availability_pb2.ListStaffResponse(
             staff=[convert.staff(row) for row in rows[:limit]]
@@ -335,10 +396,79 @@ class AvailabilityServicer(availability_pb2_grpc.AvailabilityServiceServicer):
         reason = validation.optional_text(
             "reason", request.reason, max_length=MAX_REASON_LENGTH
         )
+
+        principal = await self._principal()
+        # The store authorizes SET_AVAILABILITY inside the transaction that
+        # locks the staff row, and records the source the caller's role implies.
         change = await self.store.set_availability(
-            staff_id, status, until, reason, source=MANUAL_SOURCE
+            staff_id, status, until, reason, principal
         )
         self._committed()
         return availability_pb2.SetAvailabilityResponse(
             staff=convert.staff(change.staff)
         )
+
+    async def ScheduleLeave(
+        self,
+        request: availability_pb2.ScheduleLeaveRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> availability_pb2.ScheduleLeaveResponse:
+        parsed = leave_requests.parse_schedule_leave(request)
+
+        principal = await self._principal()
+        # The store authorizes SET_AVAILABILITY inside the transaction that
+        # locks the staff row.
+        change = await self.leave_store.schedule_leave(
+            parsed.staff_id, parsed.starts_at, parsed.ends_at, parsed.reason, principal
+        )
+        if change.effect is not None:
+            self._committed()
+        self.on_leave_changed()
+        return availability_pb2.ScheduleLeaveResponse(leave=convert.leave(change.leave))
+
+    async def CancelLeave(
+        self,
+        request: availability_pb2.CancelLeaveRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> availability_pb2.CancelLeaveResponse:
+        leave_id = validation.require_uuid("leave_id", request.leave_id)
+
+        principal = await self._principal()
+        # The store authorizes SET_AVAILABILITY on the leave's staff member
+        # inside the transaction that locks their staff row.
+        change = await self.leave_store.cancel_leave(leave_id, principal)
+        if change.effect is not None:
+            self._committed()
+        return availability_pb2.CancelLeaveResponse(leave=convert.leave(change.leave))
+
+    async def ListLeave(
+        self,
+        request: availability_pb2.ListLeaveRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> availability_pb2.ListLeaveResponse:
+        staff_id = validation.require_id("staff_id", request.staff_id)
+
+        principal = await self._principal()
+        principal.require(Action.READ_DIRECTORY)
+
+        rows = await self.leave_store.list_leave(staff_id)
+        return availability_pb2.ListLeaveResponse(
+            leave=[convert.leave(row) for row in rows]
+        )
+
+    async def RecordHrEvent(
+        self,
+        request: availability_pb2.RecordHrEventRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> availability_pb2.RecordHrEventResponse:
+        event = leave_requests.parse_hr_event(request)
+
+        principal = await self._principal()
+        principal.require(Action.RECORD_HR_EVENT)
+
+        outcome = await self.hr_store.record(event)
+        if outcome.effects:
+            self._committed()
+        if outcome.pending:
+            self.on_leave_changed()
+        return hr_event_response(outcome)

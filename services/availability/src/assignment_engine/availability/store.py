@@ -1,4 +1,4 @@
-"""All SQL of the availability service: units, staff profiles and availability.
+"""The SQL of units, staff profiles and availability; leave is in leave_store.py.
 
 Every write runs in one transaction through `write_organisation`, which the
 single upserts share with ImportOrganisation. Lock order, the same in every
@@ -21,10 +21,12 @@ import asyncpg
 
 from assignment_engine.api.v1 import events_pb2
 from assignment_engine.availability import convert
+from assignment_engine.availability.authorization import availability_source
 from assignment_engine.core import logs, subjects
 from assignment_engine.core.db import run_in_transaction
 from assignment_engine.core.errors import AlreadyExists, FailedPrecondition, NotFound
 from assignment_engine.core.outbox import add_event, add_events
+from assignment_engine.core.permissions import Principal
 from assignment_engine.core.sql import load_queries
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,8 @@ class WriteResult:
 class AvailabilityChange:
     staff: asyncpg.Record
     previous: str
+    # The database spelling of the recorded source, e.g. "supervisor_override".
+    source: str
     capacity_freed: bool
 
 
@@ -211,21 +215,24 @@ class AvailabilityStore:
         status: str,
         until: datetime | None,
         reason: str,
-        *,
-        source: str,
+        principal: Principal,
     ) -> AvailabilityChange:
         """Set a person's availability and write the events of the change.
 
-        `status` and `source` use the database spelling. AvailabilityChanged is
+        `status` uses the database spelling. `principal` must be allowed
+        SET_AVAILABILITY on the person, which is checked under the row lock, and
+        the source recorded follows from their role. AvailabilityChanged is
         written on every call, so a repeated status with a new reason is published
         too. CapacityFreed is written only when the person moves from unavailable
-        or on_leave to available or busy.
+        or on_leave to available or busy. The change detaches any leave that set
+        the current availability, so that leave's end leaves it as it is.
         """
 
         async def work(conn: asyncpg.Connection) -> AvailabilityChange:
             locked = await conn.fetchrow(queries.lock_availability, staff_id)
             if locked is None:
                 raise NotFound(f"staff member {staff_id!r} not found (staff_id)")
+            source = availability_source(principal, staff_id, locked["unit_id"])
             previous = locked["availability"]
             await conn.execute(
                 queries.set_availability, staff_id, status, until, reason, source
@@ -246,7 +253,7 @@ class AvailabilityStore:
                 )
                 await add_event(conn, subjects.CAPACITY_FREED, event)
             row = await conn.fetchrow(queries.get_staff, staff_id)
-            return AvailabilityChange(row, previous, freed)
+            return AvailabilityChange(row, previous, source, freed)
 
         change = await run_in_transaction(
             self.pool, work, action="set availability", staff_id=staff_id
@@ -261,7 +268,8 @@ class AvailabilityStore:
                 staff_id=staff_id,
                 previous=change.previous,
                 current=status,
-                source=source,
+                source=change.source,
+                caller=principal.subject,
                 capacity_freed=change.capacity_freed,
             ),
         )

@@ -155,8 +155,10 @@ SELECT id, unit_id, availability FROM staff WHERE id = $1 FOR NO KEY UPDATE
 
 -- name: set_availability
 -- $1 staff id, $2 availability, $3 unavailable until (nullable), $4 reason,
--- $5 source.
+-- $5 source. Clears availability_leave_id, so no leave restores availability
+-- over this change when it ends.
 UPDATE staff
 SET availability = $2, unavailable_until = $3, availability_reason = $4,
-    availability_source = $5, availability_changed_at = now(), updated_at = now()
+    availability_source = $5, availability_leave_id = NULL,
+    availability_changed_at = now(), updated_at = now()
 WHERE id = $1
