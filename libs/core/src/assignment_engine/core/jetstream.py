@@ -113,13 +113,17 @@ async def consume(
 ) -> None:
     """Pull messages for a durable consumer and pass each to `handler`, forever."""
     durable = subjects.consumer_name(prefix, consumer)
+    filters = [subjects.subject(prefix, name) for name in subject_names]
     config = ConsumerConfig(
         durable_name=durable,
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
         ack_wait=ACK_WAIT_S,
         max_deliver=MAX_DELIVER,
-        filter_subjects=[subjects.subject(prefix, name) for name in subject_names],
+        # NATS 2.9 ignores filter_subjects (2.10 added it), so one subject goes in
+        # filter_subject, which every JetStream server honours.
+        filter_subject=filters[0] if len(filters) == 1 else None,
+        filter_subjects=filters if len(filters) > 1 else None,
     )
     stream = subjects.stream_name(prefix)
     await js.add_consumer(stream, config)

@@ -23,6 +23,7 @@ from assignment_engine.core import db, jetstream, logs, telemetry
 from assignment_engine.core.auth import ServiceToken, TokenVerifier
 from assignment_engine.core.channels import open_channel
 from assignment_engine.core.config import CommonSettings, ConfigError
+from assignment_engine.core.errors import Unavailable
 from assignment_engine.core.grpc_server import GrpcServer, ServiceBinding
 from assignment_engine.core.outbox import OutboxRelay
 
@@ -176,3 +177,11 @@ def run_service(name: str, start: Callable[[], Awaitable[ServiceRuntime]]) -> No
         uvloop.run(main())
     except ConfigError as exc:
         raise SystemExit(f"{name}: {exc}") from None
+    except Unavailable as exc:
+        logger.error(
+            "%s cannot start: %s",
+            name,
+            exc,
+            extra=logs.fields(event="service_start_failed"),
+        )
+        raise SystemExit(f"{name}: cannot start: {exc}") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import os
 import sys
 import time
@@ -105,11 +106,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.days < 1 or args.days > 120:
         parser.error(f"--days {args.days} is out of range; expected 1 to 120")
-    if args.speedup <= 0:
+    if not math.isfinite(args.speedup) or args.speedup <= 0:
         parser.error(f"--speedup {args.speedup} is invalid; expected a positive number")
     if not 0 <= args.wip_limit <= 1000:
         parser.error(
             f"--wip-limit {args.wip_limit} is out of range; expected 0 to 1000"
+        )
+    if args.log and not os.path.exists(args.log):
+        parser.error(
+            f"--log {args.log} not found; expected an incident log .zip or .csv"
         )
     return args
 
@@ -237,10 +242,20 @@ async def replay(stack: Stack, demo: DemoInput, args: argparse.Namespace) -> int
         await asyncio.sleep(SETTLE_S)
         checks = await invariants.check_all(conn)
         log_made_sla = {item.external_id: item.made_sla for item in demo.trace}
-        print(await build_report(conn, client.stats, sampler, log_made_sla, checks))
+        print(
+            await build_report(
+                conn,
+                client.stats,
+                sampler,
+                log_made_sla,
+                checks,
+                synthetic=demo.synthetic,
+            )
+        )
         if demo.log_made_sla_rate is not None:
+            source = "the synthetic trace's" if demo.synthetic else "the log's"
             print(
-                f"the log's made_sla over the whole window: {demo.log_made_sla_rate:.1%}"
+                f"{source} made_sla over the whole window: {demo.log_made_sla_rate:.1%}"
             )
         return 0 if all(check.holds for check in checks) else 1
     finally:
@@ -267,10 +282,16 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     began = time.monotonic()
+    # The source line below already says why a log was not found or downloaded.
+    logging.getLogger("assignment_engine.devstack.log_source").setLevel(logging.ERROR)
     demo = load_demo_input(
         args.log, start=args.start, days=args.days, wip_limit=args.wip_limit
     )
     print(demo.source_description, flush=True)
+    if not demo.trace:
+        sys.exit(
+            f"no incidents in the {args.days} days from {args.start}; choose --start within the log"
+        )
 
     async def run() -> int:
         stack = Stack.create(keep_data=args.keep_data)

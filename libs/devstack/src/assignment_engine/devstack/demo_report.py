@@ -70,7 +70,10 @@ async def build_report(
     sampler: UtilisationSampler,
     log_made_sla: dict[str, bool],
     checks: list[CheckResult],
+    *,
+    synthetic: bool = False,
 ) -> str:
+    source = "the synthetic trace's" if synthetic else "the log's"
     counts = await conn.fetchrow(COUNTS)
     decided = await conn.fetch(DECIDED_ITEMS)
     lines = ["", "== Assignment Engine demo report =="]
@@ -109,7 +112,7 @@ async def build_report(
     log_rate = sum(flags) / len(flags) if flags else float("nan")
     lines.append(
         f"SLA attainment             engine {engine_rate:.1%} of {decided_total:,} decided items "
-        f"({counts['open']:,} still running); the log's made_sla for the same items {log_rate:.1%}"
+        f"({counts['open']:,} still running); {source} made_sla for the same items {log_rate:.1%}"
     )
     lines.append("invariants")
     for check in checks:

@@ -125,7 +125,7 @@ class Drainer:
                     )
                 except grpc.aio.AioRpcError as exc:
                     raise Unavailable(
-                        f"the assigner rejected an offer: {exc.code().name} {exc.details()}"
+                        f"offering queued items to the assigner failed: {exc.code().name} {exc.details()}"
                     ) from exc
                 offered += len(keys)
                 assigned += sum(

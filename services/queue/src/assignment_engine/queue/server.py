@@ -35,8 +35,11 @@ def _decode_key(token: str) -> QueueKey | None:
     if key is None:
         return None
     try:
+        priority = int(key[0])
+        if not 1 <= priority <= 4:
+            raise ValueError(f"priority {priority} out of range")
         return QueueKey(
-            int(key[0]),
+            priority,
             EPOCH + timedelta(microseconds=int(key[1])),
             uuid.UUID(str(key[2])),
         )
