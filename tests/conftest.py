@@ -128,12 +128,8 @@ async def engine(
     await running.close()
 
 
-@pytest.fixture
-async def full_engine(
-    database_url: str, nats_url: str, subject_prefix: str
-) -> AsyncIterator[Engine]:
-    """All four services on one database and subject prefix."""
-    common = common_settings(database_url, nats_url, subject_prefix)
+async def full_engine_start(common: CommonSettings) -> Engine:
+    """Start all four services on the database and subject prefix of `common`."""
     running = Engine(common)
     running.runtimes["availability"] = await availability_app.start(
         AvailabilitySettings(common=common, port=0)
@@ -144,6 +140,17 @@ async def full_engine(
     )
     running.runtimes["sla_monitor"] = await sla_monitor_app.start(
         SlaMonitorSettings(common=common, port=0, tick_interval_s=0.05)
+    )
+    return running
+
+
+@pytest.fixture
+async def full_engine(
+    database_url: str, nats_url: str, subject_prefix: str
+) -> AsyncIterator[Engine]:
+    """All four services on one database and subject prefix."""
+    running = await full_engine_start(
+        common_settings(database_url, nats_url, subject_prefix)
     )
     yield running
     await running.close()

@@ -95,6 +95,10 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                     grpc.StatusCode.UNAVAILABLE,
                     "a backing service is unreachable; retry",
                 )
+            except NotImplementedError:
+                await context.abort(
+                    grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented"
+                )
             except Exception:
                 logger.exception(
                     "%s crashed",
