@@ -388,7 +388,7 @@ EVENT_BODIES = st.fixed_dictionaries(
 
 
 @settings(
-    max_examples=150,
+    max_examples=300,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,

@@ -15,6 +15,7 @@ import pytest
 
 from assignment_engine.api.v1 import sla_monitor_pb2_grpc
 from assignment_engine.core.config import CommonSettings
+from assignment_engine.core.db import create_pool
 from assignment_engine.core.runtime import ServiceRuntime
 from assignment_engine.devstack.testing import (
     auth_settings_for_tests,
@@ -23,6 +24,8 @@ from assignment_engine.devstack.testing import (
 from assignment_engine.sla_monitor import app
 from assignment_engine.sla_monitor.config import (
     DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_ESCALATION_LEVEL,
+    DEFAULT_ORG_TIMEZONE,
     DEFAULT_TICK_INTERVAL_S,
     SlaMonitorSettings,
 )
@@ -46,6 +49,8 @@ def monitor_settings(
     prefix: str,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    max_escalation_level: int = DEFAULT_MAX_ESCALATION_LEVEL,
+    org_timezone: str = DEFAULT_ORG_TIMEZONE,
 ) -> SlaMonitorSettings:
     return SlaMonitorSettings(
         common=CommonSettings(
@@ -62,6 +67,8 @@ def monitor_settings(
         port=0,
         tick_interval_s=DEFAULT_TICK_INTERVAL_S,
         batch_size=batch_size,
+        org_timezone=org_timezone,
+        max_escalation_level=max_escalation_level,
     )
 
 
@@ -90,6 +97,14 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(database_url)
     yield conn
     await conn.close()
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool like the monitor's, for driving its loops without a runtime."""
+    opened = await create_pool(database_url, min_size=1, max_size=4)
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture

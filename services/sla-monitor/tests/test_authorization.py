@@ -307,6 +307,82 @@ async def test_list_policies_allowed_to_every_role(
     assert len(response.policies) == 4
 
 
+# SetCalendar, ListCalendars and GetCapacity ---------------------------------------
+
+
+def calendar_request() -> pb.SetCalendarRequest:
+    return pb.SetCalendarRequest(
+        calendar=pb.BusinessCalendar(
+            id="office",
+            timezone="Europe/London",
+            hours=[pb.WorkingHours(weekday=1, start="09:00", end="17:00")],
+        )
+    )
+
+
+@pytest.mark.parametrize("caller", ["staff", "supervisor", "service"])
+async def test_set_calendar_denied_to_non_admin(
+    db: asyncpg.Connection,
+    monitor: RunningMonitor,
+    organisation: Organisation,
+    caller: str,
+) -> None:
+    stub = caller_stub(monitor, caller)
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.SetCalendar(calendar_request())
+
+    calendars = await db.fetchval("SELECT count(*) FROM business_calendars")
+    assert caught.value.code() == DENIED
+    assert calendars == 0
+
+
+async def test_set_calendar_allowed_to_admin(
+    db: asyncpg.Connection, monitor: RunningMonitor, organisation: Organisation
+) -> None:
+    stub = caller_stub(monitor, "admin")
+
+    response = await stub.SetCalendar(calendar_request())
+
+    calendars = await db.fetchval("SELECT count(*) FROM business_calendars")
+    assert response.calendar.id == "office"
+    assert calendars == 1
+
+
+async def test_set_calendar_validates_before_authorizing(
+    monitor: RunningMonitor, organisation: Organisation
+) -> None:
+    stub = caller_stub(monitor, "staff")
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.SetCalendar(pb.SetCalendarRequest())
+
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize("caller", ["staff", "supervisor", "admin", "service"])
+async def test_list_calendars_allowed_to_every_role(
+    monitor: RunningMonitor, organisation: Organisation, caller: str
+) -> None:
+    await caller_stub(monitor, "admin").SetCalendar(calendar_request())
+    stub = caller_stub(monitor, caller)
+
+    response = await stub.ListCalendars(pb.ListCalendarsRequest())
+
+    assert [calendar.id for calendar in response.calendars] == ["office"]
+
+
+@pytest.mark.parametrize("caller", ["staff", "supervisor", "admin", "service"])
+async def test_get_capacity_allowed_to_every_role(
+    monitor: RunningMonitor, organisation: Organisation, caller: str
+) -> None:
+    stub = caller_stub(monitor, caller)
+
+    response = await stub.GetCapacity(pb.GetCapacityRequest(unit_id="south"))
+
+    assert [unit.unit_id for unit in response.now] == ["south"]
+
+
 # ListEscalations ------------------------------------------------------------------
 
 

@@ -27,9 +27,12 @@ from .conftest import (
     wait_for_value,
 )
 
-ESCALATION_QUERY = """
+BREACH_ESCALATIONS_COUNT = (
+    "SELECT count(*) FROM escalation_events WHERE reason = 'sla_breach'"
+)
+BREACH_ESCALATION_QUERY = """
     SELECT id, assignment_id, escalated_from_id, escalated_to_id, reason, level
-    FROM escalation_events WHERE work_item_id = $1
+    FROM escalation_events WHERE work_item_id = $1 AND reason = 'sla_breach'
 """
 
 
@@ -118,11 +121,12 @@ async def test_breach_escalates_to_recipient(
 
     await wait_for_value(
         db,
-        "SELECT count(*) FROM escalation_events WHERE work_item_id = $1",
+        "SELECT count(*) FROM escalation_events "
+        "WHERE work_item_id = $1 AND reason = 'sla_breach'",
         work_item_id,
     )
 
-    escalation = await db.fetchrow(ESCALATION_QUERY, work_item_id)
+    escalation = await db.fetchrow(BREACH_ESCALATION_QUERY, work_item_id)
     assignment_id = await db.fetchval(
         "SELECT id FROM assignments WHERE work_item_id = $1", work_item_id
     )
@@ -228,7 +232,12 @@ async def test_two_monitors_escalate_each_item_once(
         await second.runtime.close()
     published = await count_published(nats_url, subject_prefix)
 
-    escalations = await db.fetchval("SELECT count(*) FROM escalation_events")
+    escalations = await db.fetchval(
+        "SELECT count(*) FROM escalation_events WHERE reason = 'sla_breach'"
+    )
+    warning_escalations = await db.fetchval(
+        "SELECT count(*) FROM escalation_events WHERE reason = 'sla_warning'"
+    )
     escalated_items = await db.fetchval(
         "SELECT count(DISTINCT work_item_id) FROM escalation_events"
     )
@@ -237,6 +246,7 @@ async def test_two_monitors_escalate_each_item_once(
     )
     results = {result.description: result for result in await invariants.check_all(db)}
     assert escalations == item_count
+    assert warning_escalations == item_count
     assert escalated_items == item_count
     assert unwarned == 0
     assert results["every breach is escalated exactly once"].holds
@@ -263,7 +273,7 @@ async def test_breach_publishes_sla_events(
 
     warning = events_pb2.SlaWarning.FromString(warning_message.data)
     breached = events_pb2.SlaBreached.FromString(breached_message.data)
-    escalation = await db.fetchrow(ESCALATION_QUERY, work_item_id)
+    escalation = await db.fetchrow(BREACH_ESCALATION_QUERY, work_item_id)
     deadline = await db.fetchval("SELECT deadline FROM sla_clocks")
     assert warning_message.subject == subjects.subject(prefix, subjects.SLA_WARNING)
     assert warning.work_item_id == str(work_item_id)
@@ -291,7 +301,7 @@ async def test_monitor_recovers_after_failed_statements(
     work_item_id = await add_clock(db, warning_in_s=-2, deadline_in_s=-1)
 
     await wait_for_breach(db, work_item_id)
-    assert await db.fetchval("SELECT count(*) FROM escalation_events") == 1
+    assert await db.fetchval(BREACH_ESCALATIONS_COUNT) == 1
 
 
 async def test_monitor_recovers_after_terminated_connections(
@@ -308,7 +318,7 @@ async def test_monitor_recovers_after_terminated_connections(
     work_item_id = await add_clock(db, warning_in_s=-2, deadline_in_s=-1)
 
     await wait_for_breach(db, work_item_id)
-    assert await db.fetchval("SELECT count(*) FROM escalation_events") == 1
+    assert await db.fetchval(BREACH_ESCALATIONS_COUNT) == 1
 
 
 async def count_published(nats_url: str, prefix: str) -> dict[str, int]:

@@ -106,6 +106,44 @@ CASES: list[Any] = [
         policy(re_escalation_interval=Duration(nanos=-5)),
         "policy.re_escalation_interval",
     ),
+    ("SetSlaPolicy", policy(calendar_id="bad id"), "policy.calendar_id"),
+    ("SetSlaPolicy", policy(calendar_id="-office"), "policy.calendar_id"),
+    # SetCalendar: the full table of calendar fields is in test_calendars.py.
+    ("SetCalendar", pb.SetCalendarRequest(), "calendar"),
+    (
+        "SetCalendar",
+        pb.SetCalendarRequest(calendar=pb.BusinessCalendar(timezone="UTC")),
+        "calendar.id",
+    ),
+    # GetCapacity
+    ("GetCapacity", pb.GetCapacityRequest(unit_id="no such unit"), "unit_id"),
+    ("GetCapacity", pb.GetCapacityRequest(from_day="2026-01-01"), "to_day"),
+    ("GetCapacity", pb.GetCapacityRequest(to_day="2026-01-01"), "from_day"),
+    (
+        "GetCapacity",
+        pb.GetCapacityRequest(from_day="2026-1-1", to_day="2026-01-02"),
+        "from_day",
+    ),
+    (
+        "GetCapacity",
+        pb.GetCapacityRequest(from_day="20260101", to_day="2026-01-02"),
+        "from_day",
+    ),
+    (
+        "GetCapacity",
+        pb.GetCapacityRequest(from_day="2026-01-01", to_day="2026-02-30"),
+        "to_day",
+    ),
+    (
+        "GetCapacity",
+        pb.GetCapacityRequest(from_day="2026-03-02", to_day="2026-03-01"),
+        "to_day",
+    ),
+    (
+        "GetCapacity",
+        pb.GetCapacityRequest(from_day="2026-01-01", to_day="2027-01-03"),
+        "to_day",
+    ),
     # ListEscalations
     ("ListEscalations", pb.ListEscalationsRequest(recipient_id="a b"), "recipient_id"),
     (

@@ -102,8 +102,9 @@ async def test_paused_clock_status_stops_at_pause(
 
     status = await status_of(monitor, paused)
 
-    assert status.state == pb.SLA_STATE_ON_TRACK
+    assert status.state == pb.SLA_STATE_PAUSED
     assert status.remaining.ToTimedelta() == deadline - paused_since
+    assert status.paused_since.ToDatetime(tzinfo=UTC) == paused_since
 
 
 async def test_status_returns_stored_times(

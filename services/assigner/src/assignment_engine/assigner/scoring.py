@@ -91,13 +91,21 @@ def score(
     target_unit_id: str | None,
     weights: Weights,
 ) -> Breakdown:
-    """Score an eligible candidate; an item with no required skills gives full skill points."""
+    """Score a candidate; an item with no required skills gives full skill points.
+
+    A candidate without room (at or over their WIP limit, or with a limit of 0), as
+    a reassignment past the limit scores them, gets no capacity points.
+    """
     skill_share = (
         1.0 if required_skills == 0 else candidate.matched_skills / required_skills
     )
     skills = skill_share * weights.skills
-    # wip_limit > 0 for every eligible candidate, so this never divides by zero.
-    capacity = (1.0 - candidate.active_count / candidate.wip_limit) * weights.capacity
+    if candidate.active_count < candidate.wip_limit:
+        capacity = (
+            1.0 - candidate.active_count / candidate.wip_limit
+        ) * weights.capacity
+    else:
+        capacity = 0.0
     availability = (
         weights.availability if candidate.availability == "available" else 0.0
     )

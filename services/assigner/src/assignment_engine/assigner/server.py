@@ -1,17 +1,30 @@
-"""The AssignerService servicer: validate the request, call the store, convert."""
+"""The AssignerService servicer: validate the request, authorize, call the store.
+
+Every method validates the request first, then resolves the caller's principal
+and checks the permission matrix (permissions.py) before it changes anything.
+Reads check after fetching, because the owner and units come from the rows.
+Changes of an existing assignment or work item check inside the store's
+transaction, after the work item lock.
+"""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 
 from assignment_engine.api.v1 import assigner_pb2, assigner_pb2_grpc, common_pb2
 from assignment_engine.assigner import convert
+from assignment_engine.assigner.reassignment import Reassignment
 from assignment_engine.assigner.store import AssignerStore, NewWorkItem
-from assignment_engine.core import paging, records, validation
-from assignment_engine.core.errors import InvalidArgument
+from assignment_engine.core import logs, paging, permissions, records, validation
+from assignment_engine.core.errors import InvalidArgument, PermissionDenied
+from assignment_engine.core.permissions import Action, Principal, Scope
+
+logger = logging.getLogger(__name__)
 
 MAX_REQUIRED_SKILLS = 32
 MAX_TITLE_LENGTH = 500
@@ -31,6 +44,48 @@ OFFER_OUTCOME = {
     "still_queued": assigner_pb2.OFFER_OUTCOME_STILL_QUEUED,
     "not_queued": assigner_pb2.OFFER_OUTCOME_NOT_QUEUED,
 }
+# The only role that may reassign past the new assignee's WIP limit or while
+# they are away.
+OVER_LIMIT_ROLE = "admin"
+
+
+def _require_read(
+    principal: Principal, target_unit_id: str | None, assignee: Any | None
+) -> None:
+    """Raise PermissionDenied unless `principal` may read the work item.
+
+    `assignee` is a row with the current or last assignee (`assignee_id`) and
+    their unit (`assignee_unit_id`), or None for an item never assigned, which
+    only callers with the `all` scope or the target unit's supervisor may read.
+    """
+    if assignee is None:
+        principal.require(Action.READ_WORK, unit_ids=[target_unit_id])
+        return
+    principal.require(
+        Action.READ_WORK,
+        owner_id=assignee["assignee_id"],
+        unit_ids=[assignee["assignee_unit_id"], target_unit_id],
+    )
+
+
+def _require_over_limit(principal: Principal) -> None:
+    """Raise PermissionDenied unless `principal` may set allow_over_limit."""
+    if principal.role == OVER_LIMIT_ROLE:
+        return
+    logger.info(
+        "denied %s %s: allow_over_limit",
+        principal.role,
+        principal.subject,
+        extra=logs.fields(
+            event="permission_denied",
+            staff_id=principal.subject,
+            action=Action.REASSIGN.name,
+        ),
+    )
+    raise PermissionDenied(
+        f"{principal.role} {principal.subject} may not set allow_over_limit; only "
+        "admins may reassign past the new assignee's WIP limit or availability"
+    )
 
 
 class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
@@ -72,6 +127,8 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
             )
             or datetime.now(UTC),
         )
+        principal = await permissions.resolve(self.store.pool)
+        principal.require(Action.SUBMIT_WORK)
         result = await self.store.submit(item)
         if result.created:
             self._committed()
@@ -96,6 +153,8 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
         request: assigner_pb2.GetWorkItemRequest,
         context: grpc.aio.ServicerContext,
     ) -> assigner_pb2.GetWorkItemResponse:
+        work_item_id = None
+        type_ = external_id = ""
         if request.work_item_id:
             if request.type or request.external_id:
                 raise InvalidArgument(
@@ -103,23 +162,23 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
                     request.work_item_id,
                     "either work_item_id or type and external_id, not both",
                 )
-            item, assignment = await self.store.get_work_item(
-                validation.require_uuid("work_item_id", request.work_item_id)
-            )
+            work_item_id = validation.require_uuid("work_item_id", request.work_item_id)
         else:
             if not request.type and not request.external_id:
                 raise InvalidArgument(
                     "work_item_id", "", "work_item_id, or type and external_id"
                 )
-            item, assignment = await self.store.get_work_item(
-                None,
-                validation.require_id("type", request.type),
-                validation.require_text(
-                    "external_id",
-                    request.external_id,
-                    max_length=MAX_EXTERNAL_ID_LENGTH,
-                ),
+            type_ = validation.require_id("type", request.type)
+            external_id = validation.require_text(
+                "external_id",
+                request.external_id,
+                max_length=MAX_EXTERNAL_ID_LENGTH,
             )
+        principal = await permissions.resolve(self.store.pool)
+        item, assignment = await self.store.get_work_item(
+            work_item_id, type_, external_id
+        )
+        _require_read(principal, item["target_unit_id"], assignment)
         response = assigner_pb2.GetWorkItemResponse(work_item=records.work_item(item))
         if assignment is not None:
             response.assignment.CopyFrom(convert.assignment(assignment))
@@ -130,9 +189,10 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
         request: assigner_pb2.GetAssignmentRequest,
         context: grpc.aio.ServicerContext,
     ) -> assigner_pb2.GetAssignmentResponse:
-        row = await self.store.get_assignment(
-            validation.require_uuid("assignment_id", request.assignment_id)
-        )
+        assignment_id = validation.require_uuid("assignment_id", request.assignment_id)
+        principal = await permissions.resolve(self.store.pool)
+        row = await self.store.get_assignment(assignment_id)
+        _require_read(principal, row["target_unit_id"], row)
         return assigner_pb2.GetAssignmentResponse(assignment=convert.assignment(row))
 
     async def ListAssignments(
@@ -165,6 +225,8 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
                     request.page_token,
                     "a page token from a previous response",
                 ) from None
+        principal = await permissions.resolve(self.store.pool)
+        assignee, unit = await self._list_filters(principal, assignee, unit)
         rows = await self.store.list_assignments(
             assignee, unit, statuses or None, after, limit + 1
         )
@@ -179,14 +241,41 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
             )
         return response
 
+    async def _list_filters(
+        self, principal: Principal, assignee: str | None, unit: str | None
+    ) -> tuple[str | None, str | None]:
+        """Narrow the list filters to what `principal` may read, or raise PermissionDenied.
+
+        A staff member lists their own assignments, a supervisor those of their
+        unit's staff; an empty filter means exactly that, and a filter outside it
+        is denied. The `all` scope keeps the filters as given.
+        """
+        scope = principal.scope(Action.READ_WORK)
+        if scope is Scope.OWN:
+            assignee = assignee or principal.subject
+            principal.require(Action.READ_WORK, owner_id=assignee)
+        elif scope is Scope.UNIT:
+            unit = unit or principal.unit_id
+            principal.require(Action.READ_WORK, unit_ids=[unit])
+            if assignee is not None:
+                # An unknown assignee has no unit and is denied like an outsider.
+                principal.require(
+                    Action.READ_WORK,
+                    owner_id=assignee,
+                    unit_ids=[await self.store.staff_unit(assignee)],
+                )
+        elif scope is Scope.NONE:
+            principal.require(Action.READ_WORK)
+        return assignee, unit
+
     async def StartAssignment(
         self,
         request: assigner_pb2.StartAssignmentRequest,
         context: grpc.aio.ServicerContext,
     ) -> assigner_pb2.StartAssignmentResponse:
-        row = await self.store.start(
-            validation.require_uuid("assignment_id", request.assignment_id)
-        )
+        assignment_id = validation.require_uuid("assignment_id", request.assignment_id)
+        principal = await permissions.resolve(self.store.pool)
+        row = await self.store.start(assignment_id, principal)
         self._committed()
         return assigner_pb2.StartAssignmentResponse(assignment=convert.assignment(row))
 
@@ -195,9 +284,9 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
         request: assigner_pb2.CompleteAssignmentRequest,
         context: grpc.aio.ServicerContext,
     ) -> assigner_pb2.CompleteAssignmentResponse:
-        row = await self.store.complete(
-            validation.require_uuid("assignment_id", request.assignment_id)
-        )
+        assignment_id = validation.require_uuid("assignment_id", request.assignment_id)
+        principal = await permissions.resolve(self.store.pool)
+        row = await self.store.complete(assignment_id, principal)
         self._committed()
         return assigner_pb2.CompleteAssignmentResponse(
             assignment=convert.assignment(row)
@@ -212,7 +301,8 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
         reason = validation.optional_text(
             "reason", request.reason, max_length=MAX_REASON_LENGTH
         )
-        item, assignment = await self.store.cancel(work_item_id, reason)
+        principal = await permissions.resolve(self.store.pool)
+        item, assignment = await self.store.cancel(work_item_id, reason, principal)
         self._committed()
         response = assigner_pb2.CancelWorkItemResponse(
             work_item=records.work_item(item)
@@ -226,12 +316,43 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
         request: assigner_pb2.ExplainAssignmentRequest,
         context: grpc.aio.ServicerContext,
     ) -> assigner_pb2.ExplainAssignmentResponse:
-        item, decisions = await self.store.decisions(
-            validation.require_uuid("work_item_id", request.work_item_id)
-        )
+        work_item_id = validation.require_uuid("work_item_id", request.work_item_id)
+        principal = await permissions.resolve(self.store.pool)
+        item, assignee, decisions = await self.store.decisions(work_item_id)
+        _require_read(principal, item["target_unit_id"], assignee)
         return assigner_pb2.ExplainAssignmentResponse(
             work_item=records.work_item(item),
             decisions=[convert.decision(row) for row in decisions],
+        )
+
+    async def ReassignAssignment(
+        self,
+        request: assigner_pb2.ReassignAssignmentRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> assigner_pb2.ReassignAssignmentResponse:
+        assignment_id = validation.require_uuid("assignment_id", request.assignment_id)
+        new_assignee_id = validation.require_id(
+            "new_assignee_id", request.new_assignee_id
+        )
+        reason = validation.require_text(
+            "reason", request.reason, max_length=MAX_REASON_LENGTH
+        )
+        if not reason.strip():
+            raise InvalidArgument("reason", reason, "a reason other than whitespace")
+        change = Reassignment(
+            assignment_id=assignment_id,
+            new_assignee_id=new_assignee_id,
+            reason=reason,
+            allow_over_limit=request.allow_over_limit,
+        )
+        principal = await permissions.resolve(self.store.pool)
+        if change.allow_over_limit:
+            _require_over_limit(principal)
+        result = await self.store.reassign(change, principal)
+        self._committed()
+        return assigner_pb2.ReassignAssignmentResponse(
+            assignment=convert.assignment(result.assignment),
+            previous_assignee_id=result.previous_assignee_id,
         )
 
     async def OfferQueuedItems(
@@ -249,6 +370,8 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
             validation.require_uuid(f"work_item_ids[{index}]", value)
             for index, value in enumerate(request.work_item_ids)
         ]
+        principal = await permissions.resolve(self.store.pool)
+        principal.require(Action.OFFER_QUEUED)
         response = assigner_pb2.OfferQueuedItemsResponse()
         assigned_any = False
         for work_item_id in ids:

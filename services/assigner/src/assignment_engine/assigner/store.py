@@ -2,7 +2,12 @@
 
 Lock order, the same in every transaction so none deadlock: the work item row,
 then its assignment, then the assignee's staff_load row (and the profile row
-FOR SHARE). A decision locks at most one staff_load row that it then updates.
+FOR SHARE). A decision locks at most one staff_load row that it then updates; a
+reassignment (reassignment.py) locks the previous and the new assignee's rows in
+staff id order.
+
+Changes of an existing assignment check the caller's permission after taking the
+work item lock, so the assignee they checked against cannot change before commit.
 """
 
 from __future__ import annotations
@@ -16,18 +21,23 @@ import asyncpg
 
 from assignment_engine.api.v1 import common_pb2, events_pb2
 from assignment_engine.assigner.config import AssignerSettings
+from assignment_engine.assigner.reassignment import (
+    Reassignment,
+    ReassignResult,
+    reassign,
+)
 from assignment_engine.assigner.scoring import Breakdown, Candidate, score
 from assignment_engine.core import logs, subjects
 from assignment_engine.core.db import run_in_transaction
 from assignment_engine.core.errors import FailedPrecondition, NotFound
 from assignment_engine.core.outbox import add_event
+from assignment_engine.core.permissions import Action, Principal
 from assignment_engine.core.sla_clock import compute_deadlines
 from assignment_engine.core.sql import load_queries
 
 logger = logging.getLogger(__name__)
 queries = load_queries("assignment_engine.assigner", "store.sql")
 
-ACTIVE_STATUSES = ("assigned", "in_progress", "on_hold")
 # Ranking rounds before an item whose candidates keep filling up is queued; the
 # queue drain then retries it when capacity frees.
 MAX_DECISION_ROUNDS = 4
@@ -344,9 +354,12 @@ class AssignerStore:
 
     # Lifecycle ------------------------------------------------------------------
 
-    async def start(self, assignment_id: uuid.UUID) -> asyncpg.Record:
+    async def start(
+        self, assignment_id: uuid.UUID, principal: Principal
+    ) -> asyncpg.Record:
         async def work(conn: asyncpg.Connection) -> asyncpg.Record:
             await self._lock_item_of(conn, assignment_id)
+            await self._require_work_on(conn, principal, assignment_id)
             started = await conn.fetchrow(queries.start_assignment, assignment_id)
             if started is None:
                 status = await conn.fetchval(queries.assignment_status, assignment_id)
@@ -366,9 +379,12 @@ class AssignerStore:
             self.pool, work, action="start assignment", assignment_id=str(assignment_id)
         )
 
-    async def complete(self, assignment_id: uuid.UUID) -> asyncpg.Record:
+    async def complete(
+        self, assignment_id: uuid.UUID, principal: Principal
+    ) -> asyncpg.Record:
         async def work(conn: asyncpg.Connection) -> asyncpg.Record:
             await self._lock_item_of(conn, assignment_id)
+            await self._require_work_on(conn, principal, assignment_id)
             ended = await self._end(conn, assignment_id, "completed", "")
             await conn.execute(
                 queries.set_work_item_state, ended["work_item_id"], "completed"
@@ -384,7 +400,7 @@ class AssignerStore:
         )
 
     async def cancel(
-        self, work_item_id: uuid.UUID, reason: str
+        self, work_item_id: uuid.UUID, reason: str, principal: Principal
     ) -> tuple[asyncpg.Record, asyncpg.Record | None]:
         async def work(
             conn: asyncpg.Connection,
@@ -392,6 +408,18 @@ class AssignerStore:
             item = await conn.fetchrow(queries.lock_work_item, work_item_id)
             if item is None:
                 raise NotFound(f"work item {work_item_id} not found")
+            # The active assignee, or for a closed item the last one, so a
+            # supervisor of that unit learns the item is closed.
+            assignee = await conn.fetchrow(
+                queries.latest_assignee_of_item, work_item_id
+            )
+            principal.require(
+                Action.CANCEL_WORK,
+                unit_ids=[
+                    assignee["assignee_unit_id"] if assignee is not None else None,
+                    item["target_unit_id"],
+                ],
+            )
             if item["state"] in ("completed", "cancelled"):
                 raise FailedPrecondition(
                     f"work item {work_item_id} is {item['state']}, expected queued or assigned"
@@ -418,6 +446,19 @@ class AssignerStore:
             self.pool, work, action="cancel work item", work_item_id=str(work_item_id)
         )
 
+    async def reassign(
+        self, change: Reassignment, principal: Principal
+    ) -> ReassignResult:
+        async def work(conn: asyncpg.Connection) -> ReassignResult:
+            return await reassign(conn, principal, change, self.settings.weights)
+
+        return await run_in_transaction(
+            self.pool,
+            work,
+            action="reassign assignment",
+            assignment_id=str(change.assignment_id),
+        )
+
     async def _lock_item_of(
         self, conn: asyncpg.Connection, assignment_id: uuid.UUID
     ) -> None:
@@ -425,6 +466,21 @@ class AssignerStore:
         if work_item_id is None:
             raise NotFound(f"assignment {assignment_id} not found")
         await conn.fetchrow(queries.lock_work_item, work_item_id)
+
+    async def _require_work_on(
+        self, conn: asyncpg.Connection, principal: Principal, assignment_id: uuid.UUID
+    ) -> None:
+        """Raise PermissionDenied unless `principal` may start or complete the assignment.
+
+        Call it after `_lock_item_of`: a reassignment takes the same lock, so the
+        assignee checked here stays the assignee until commit.
+        """
+        assignee = await conn.fetchrow(queries.assignee_of, assignment_id)
+        principal.require(
+            Action.WORK_ON_ASSIGNMENT,
+            owner_id=assignee["assignee_id"],
+            unit_ids=[assignee["assignee_unit_id"]],
+        )
 
     async def _end(
         self,
@@ -531,9 +587,23 @@ class AssignerStore:
 
     async def decisions(
         self, work_item_id: uuid.UUID
-    ) -> tuple[asyncpg.Record, list[asyncpg.Record]]:
+    ) -> tuple[asyncpg.Record, asyncpg.Record | None, list[asyncpg.Record]]:
+        """Return a work item, its current or last assignee (and unit), its decisions."""
         async with self.pool.acquire() as conn:
             item = await conn.fetchrow(queries.get_work_item, work_item_id)
             if item is None:
                 raise NotFound(f"work item {work_item_id} not found")
-            return item, await conn.fetch(queries.list_decisions, work_item_id)
+            assignee = await conn.fetchrow(
+                queries.latest_assignee_of_item, work_item_id
+            )
+            return (
+                item,
+                assignee,
+                await conn.fetch(queries.list_decisions, work_item_id),
+            )
+
+    async def staff_unit(self, staff_id: str) -> str | None:
+        """Return the unit of a staff member, or None for an unknown id."""
+        async with self.pool.acquire() as conn:
+            unit: str | None = await conn.fetchval(queries.staff_unit, staff_id)
+            return unit

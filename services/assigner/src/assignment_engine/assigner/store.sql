@@ -162,13 +162,15 @@ FROM work_items WHERE id = $1
 SELECT work_item_id FROM assignments WHERE id = $1
 
 -- name: get_assignment
--- An assignment with its work item and SLA deadline. $1 assignment.
+-- An assignment with its work item, SLA deadline and the assignee's unit.
+-- $1 assignment.
 SELECT a.id, a.work_item_id, a.assignee_id, a.status, a.score, a.assigned_at,
-       a.started_at, a.ended_at, c.deadline,
+       a.started_at, a.ended_at, c.deadline, s.unit_id AS assignee_unit_id,
        w.type, w.external_id, w.title, w.required_skills, w.target_unit_id, w.priority,
        w.received_at, w.state
 FROM assignments a
 JOIN work_items w ON w.id = a.work_item_id
+JOIN staff s ON s.id = a.assignee_id
 LEFT JOIN sla_clocks c ON c.work_item_id = a.work_item_id
 WHERE a.id = $1
 
@@ -241,3 +243,52 @@ WHERE ($1::text IS NULL OR a.assignee_id = $1)
   AND ($4::timestamptz IS NULL OR (a.assigned_at, a.id) < ($4::timestamptz, $5::uuid))
 ORDER BY a.assigned_at DESC, a.id DESC
 LIMIT $6
+
+-- name: assignee_of
+-- The assignee of an assignment and their unit. $1 assignment.
+SELECT a.assignee_id, s.unit_id AS assignee_unit_id
+FROM assignments a
+JOIN staff s ON s.id = a.assignee_id
+WHERE a.id = $1
+
+-- name: latest_assignee_of_item
+-- The assignee of an item's active assignment, else of its most recent one, and
+-- their unit; nothing for an item never assigned. $1 work item.
+SELECT a.assignee_id, s.unit_id AS assignee_unit_id
+FROM assignments a
+JOIN staff s ON s.id = a.assignee_id
+WHERE a.work_item_id = $1
+ORDER BY a.status IN ('assigned', 'in_progress', 'on_hold') DESC, a.assigned_at DESC
+LIMIT 1
+
+-- name: lock_assignment
+-- Lock an assignment whose work item this transaction has locked. $1 assignment.
+SELECT id, work_item_id, assignee_id, status
+FROM assignments WHERE id = $1
+FOR NO KEY UPDATE
+
+-- name: lock_loads_of_pair
+-- Lock the staff_load rows of two people in staff id order, and read their
+-- profiles FOR SHARE. PostgreSQL sorts before it locks, so the rows are locked in
+-- that order and two transactions locking the same pair wait for each other
+-- instead of deadlocking. A staff id without a row returns nothing. $1 staff ids.
+SELECT s.id, s.unit_id, s.availability, s.wip_limit, s.skills, l.active_count,
+       l.last_assigned_at
+FROM staff_load l
+JOIN staff s ON s.id = l.staff_id
+WHERE l.staff_id = ANY ($1::text[])
+ORDER BY l.staff_id COLLATE "C"
+FOR NO KEY UPDATE OF l
+FOR SHARE OF s
+
+-- name: set_assignee
+-- Move an assignment to another person; its id, status, times and SLA clock stay.
+-- $1 assignment, $2 new assignee, $3 the new assignee's score.
+UPDATE assignments SET assignee_id = $2, score = $3 WHERE id = $1
+
+-- name: insert_reassignment_decision
+-- $1 work item, $2 assignment, $3 actor, $4 reason, $5 candidates (the new
+-- assignee first, then the previous one), $6 previous assignee, $7 over limit.
+INSERT INTO assignment_decisions (work_item_id, assignment_id, kind, actor, reason,
+                                  candidates, previous_assignee_id, over_limit)
+VALUES ($1, $2, 'reassigned', $3, $4, $5, $6, $7)

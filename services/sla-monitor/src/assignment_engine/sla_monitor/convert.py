@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from assignment_engine.api.v1 import sla_monitor_pb2
+from assignment_engine.core.calendars import BusinessCalendar, working_time_between
 from assignment_engine.core.records import set_time
 
 ESCALATION_REASON = {
@@ -22,13 +23,17 @@ ESCALATION_STATE = {
 STATE_NAMES = {value: name for name, value in ESCALATION_STATE.items()}
 
 
-def sla_state(row: Any) -> tuple[sla_monitor_pb2.SlaState.ValueType, timedelta]:
-    """Return the state of a clock row and the time remaining to its deadline.
+def sla_state(
+    row: Any, calendar: BusinessCalendar | None = None
+) -> tuple[sla_monitor_pb2.SlaState.ValueType, timedelta]:
+    """Return the state of a clock row and the working time remaining to its deadline.
 
     A stopped clock is MET when it stopped before its deadline, else MISSED, and
-    has zero remaining. A running clock is compared with the database time in
-    `row["now"]`, or with its pause time while paused, because resuming moves
-    the deadline out by the pause.
+    has zero remaining. A paused clock is PAUSED. A running clock is compared
+    with the database time in `row["now"]`. The remaining time counts only the
+    working time of `calendar` (None for 24x7), and it is negative once the
+    deadline has passed. A paused clock's remaining time is taken at its pause,
+    because resuming moves the deadline out by the pause.
     """
     deadline: datetime = row["deadline"]
     stopped_at: datetime | None = row["stopped_at"]
@@ -39,7 +44,12 @@ def sla_state(row: Any) -> tuple[sla_monitor_pb2.SlaState.ValueType, timedelta]:
     # NOTE: the pause rule assumes that resuming a clock shifts warning_at and
     # deadline by the paused time; nothing in this service pauses or resumes.
     as_of: datetime = row["paused_since"] or row["now"]
-    remaining = deadline - as_of
+    if as_of < deadline:
+        remaining = deadline - as_of
+    else:
+        remaining = -working_time_between(calendar, deadline, as_of)
+    if row["paused_since"] is not None:
+        return sla_monitor_pb2.SLA_STATE_PAUSED, remaining
     if as_of >= deadline:
         return sla_monitor_pb2.SLA_STATE_BREACHED, remaining
     if as_of >= row["warning_at"]:
@@ -47,10 +57,22 @@ def sla_state(row: Any) -> tuple[sla_monitor_pb2.SlaState.ValueType, timedelta]:
     return sla_monitor_pb2.SLA_STATE_ON_TRACK, remaining
 
 
-def sla_status(row: Any) -> sla_monitor_pb2.SlaStatus:
-    state, remaining = sla_state(row)
+def elapsed(row: Any, calendar: BusinessCalendar | None = None) -> timedelta:
+    """Return the working time a clock has run: from its start to when it stopped,
+    paused or now, less the paused time, and never below zero."""
+    until: datetime = row["stopped_at"] or row["paused_since"] or row["now"]
+    worked = working_time_between(calendar, row["started_at"], until)
+    return max(worked - row["paused_total"], timedelta(0))
+
+
+def sla_status(
+    row: Any, calendar: BusinessCalendar | None = None
+) -> sla_monitor_pb2.SlaStatus:
+    state, remaining = sla_state(row, calendar)
     message = sla_monitor_pb2.SlaStatus(
-        work_item_id=str(row["work_item_id"]), state=state
+        work_item_id=str(row["work_item_id"]),
+        state=state,
+        calendar_id=row["calendar_id"] or "",
     )
     set_time(message.received_at, row["received_at"])
     set_time(message.warning_at, row["warning_at"])
@@ -60,6 +82,9 @@ def sla_status(row: Any) -> sla_monitor_pb2.SlaStatus:
     set_time(message.breached_at, row["breached_at"])
     set_time(message.stopped_at, row["stopped_at"])
     message.resolution_target.FromTimedelta(row["resolution_target"])
+    set_time(message.paused_since, row["paused_since"])
+    message.paused_total.FromTimedelta(row["paused_total"])
+    message.elapsed.FromTimedelta(elapsed(row, calendar))
     return message
 
 
@@ -68,6 +93,7 @@ def policy(row: Any) -> sla_monitor_pb2.SlaPolicy:
         work_item_type=row["work_item_type"],
         priority=row["priority"],
         warning_fraction=row["warning_fraction"],
+        calendar_id=row["calendar_id"] or "",
     )
     message.resolution_target.FromTimedelta(row["resolution_target"])
     message.re_escalation_interval.FromTimedelta(row["re_escalation_interval"])
@@ -97,4 +123,49 @@ def escalation(row: Any) -> sla_monitor_pb2.Escalation:
     set_time(message.escalated_at, row["escalated_at"])
     set_time(message.acknowledged_at, row["acknowledged_at"])
     set_time(message.resolved_at, row["resolved_at"])
+    return message
+
+
+def calendar(row: Any) -> sla_monitor_pb2.BusinessCalendar:
+    """Build a BusinessCalendar from a business_calendars row (decoded jsonb)."""
+    return sla_monitor_pb2.BusinessCalendar(
+        id=row["id"],
+        timezone=row["timezone"],
+        hours=[
+            sla_monitor_pb2.WorkingHours(
+                weekday=entry["weekday"], start=entry["start"], end=entry["end"]
+            )
+            for entry in row["hours"]
+        ],
+        holidays=[
+            sla_monitor_pb2.HolidayRange(
+                first=entry["first"], last=entry["last"], name=entry.get("name", "")
+            )
+            for entry in row["holidays"]
+        ],
+    )
+
+
+def unit_capacity(row: Any) -> sla_monitor_pb2.UnitCapacity:
+    """Build a UnitCapacity from a row of unit_capacity or capacity_snapshots."""
+    return sla_monitor_pb2.UnitCapacity(
+        unit_id=row["unit_id"],
+        staff=row["staff"],
+        available_staff=row["available_staff"],
+        wip_capacity=row["wip_capacity"],
+        active_assignments=row["active_assignments"],
+        utilisation=row["utilisation"],
+        queue_length=row["queue_length"],
+    )
+
+
+def capacity_snapshot(row: Any) -> sla_monitor_pb2.CapacitySnapshot:
+    day: date = row["day"]
+    message = sla_monitor_pb2.CapacitySnapshot(
+        day=day.isoformat(),
+        capacity=unit_capacity(row),
+        warnings=row["warnings"],
+        breaches=row["breaches"],
+    )
+    set_time(message.recorded_at, row["recorded_at"])
     return message

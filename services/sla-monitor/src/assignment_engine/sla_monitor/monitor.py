@@ -1,10 +1,12 @@
-"""The detection loop: marks SLA warnings and breaches and escalates breaches.
+"""The detection loop: marks SLA warnings and breaches, escalates them, and
+re-escalates escalations that nobody acknowledged.
 
 Each batch is one transaction that claims due clocks with FOR UPDATE SKIP LOCKED,
 marks them in the same statement, inserts the escalations and writes the outbox
 events. Any number of monitors may run against one database: a clock is claimed
 by one transaction only, and the partial unique index on (work_item_id, level)
-rejects a second level 1 escalation of an item in any case.
+rejects a second level 1 escalation of an item in any case. Re-escalation runs
+after the clocks in batches of its own (see `escalation`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from assignment_engine.core.db import CONNECTION_ERRORS, run_in_transaction
 from assignment_engine.core.errors import EngineError
 from assignment_engine.core.outbox import add_event
 from assignment_engine.core.sql import load_queries
+from assignment_engine.sla_monitor import escalation
 from assignment_engine.sla_monitor.config import SlaMonitorSettings
+from assignment_engine.sla_monitor.escalation import WarningEscalation
 
 logger = logging.getLogger(__name__)
 queries = load_queries("assignment_engine.sla_monitor", "store.sql")
@@ -60,6 +64,7 @@ class Breach:
 @dataclass
 class BatchResult:
     warned: list[uuid.UUID] = field(default_factory=list)
+    warning_escalations: list[WarningEscalation] = field(default_factory=list)
     breaches: list[Breach] = field(default_factory=list)
     # Whether a claim returned a whole batch, so more clocks may be due.
     full: bool = False
@@ -77,6 +82,7 @@ class SlaMonitor:
         self.pool = pool
         self.batch_size = settings.batch_size
         self.tick_interval_s = settings.tick_interval_s
+        self.max_escalation_level = settings.max_escalation_level
         # Called after a transaction that wrote outbox events has committed.
         self.on_commit = on_commit
 
@@ -110,7 +116,9 @@ class SlaMonitor:
             await asyncio.sleep(delay)
 
     async def run_pass(self) -> float:
-        """Process the due clocks batch by batch; return the seconds to sleep."""
+        """Process the due clocks, then the due re-escalations, batch by batch;
+        return the seconds to sleep."""
+        clocks_pending = True
         for _ in range(MAX_BATCHES_PER_PASS):
             result = await run_in_transaction(
                 self.pool, self._process_batch, action="process due SLA clocks"
@@ -119,15 +127,34 @@ class SlaMonitor:
                 self.on_commit()
                 self._log_batch(result)
             if not result.full:
+                clocks_pending = False
                 break
-        else:
-            # Every batch was full, so more clocks are due: start the next pass now.
+        climbs_pending = await self._climb()
+        if clocks_pending or climbs_pending:
+            # Every batch was full, so more is due: start the next pass now.
             return 0.0
         async with self.pool.acquire() as conn:
             due_in: float | None = await conn.fetchval(queries.seconds_until_due)
         if due_in is None:
             return self.tick_interval_s
         return min(self.tick_interval_s, max(MIN_SLEEP_S, due_in))
+
+    async def _climb(self) -> bool:
+        """Re-escalate due escalations batch by batch; return whether more are due."""
+
+        async def work(conn: asyncpg.Connection) -> escalation.ClimbBatch:
+            return await escalation.climb_batch(
+                conn, self.batch_size, self.max_escalation_level
+            )
+
+        for _ in range(MAX_BATCHES_PER_PASS):
+            batch = await run_in_transaction(
+                self.pool, work, action="re-escalate unacknowledged escalations"
+            )
+            escalation.log_climbs(batch.climbs)
+            if not batch.full:
+                return False
+        return True
 
     async def _process_batch(self, conn: asyncpg.Connection) -> BatchResult:
         result = BatchResult()
@@ -141,6 +168,9 @@ class SlaMonitor:
                 row["warned_at"],
             )
             result.warned.append(row["work_item_id"])
+        result.warning_escalations = await escalation.add_warning_escalations(
+            conn, warnings
+        )
 
         claimed = await conn.fetch(queries.claim_breaches, self.batch_size)
         for row in claimed:
@@ -155,8 +185,11 @@ class SlaMonitor:
                     row["breached_at"],
                 )
                 result.warned.append(row["work_item_id"])
+        result.warning_escalations += await escalation.add_warning_escalations(
+            conn, [row for row in claimed if row["warned_now"]]
+        )
         result.full = self.batch_size in (len(warnings), len(claimed))
-        result.breaches = await _escalate(conn, claimed)
+        result.breaches = await _escalate(conn, claimed, self.max_escalation_level)
         for breach, row in zip(result.breaches, claimed, strict=True):
             # Without a recipient the event has no escalation id or recipient, and
             # level 0.
@@ -172,6 +205,7 @@ class SlaMonitor:
         return result
 
     def _log_batch(self, result: BatchResult) -> None:
+        escalation.log_warning_escalations(result.warning_escalations)
         for breach in result.breaches:
             ids = {
                 "work_item_id": str(breach.work_item_id),
@@ -234,11 +268,12 @@ async def _add_warning(
 
 
 async def _escalate(
-    conn: asyncpg.Connection, claimed: list[asyncpg.Record]
+    conn: asyncpg.Connection, claimed: list[asyncpg.Record], max_level: int
 ) -> list[Breach]:
     """Insert the level 1 escalation of each claimed breach that has a recipient.
 
-    Returns one `Breach` per row of `claimed`, in the same order.
+    The escalation climbs later unless `max_level` is 1. Returns one `Breach` per
+    row of `claimed`, in the same order.
     """
     with_recipient = [row for row in claimed if row["escalated_to_id"] is not None]
     escalations: dict[uuid.UUID, asyncpg.Record] = {}
@@ -250,6 +285,7 @@ async def _escalate(
             [row["assignment_id"] for row in with_recipient],
             [row["assignee_id"] for row in with_recipient],
             [row["escalated_to_id"] for row in with_recipient],
+            max_level,
         )
         escalations = {row["work_item_id"]: row for row in inserted}
     new_ids = set(escalations)

@@ -10,16 +10,20 @@ ids cannot be probed.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
 
 from assignment_engine.api.v1 import common_pb2, sla_monitor_pb2, sla_monitor_pb2_grpc
 from assignment_engine.core import paging, permissions, validation
-from assignment_engine.core.errors import InvalidArgument
+from assignment_engine.core.errors import FailedPrecondition, InvalidArgument
 from assignment_engine.core.permissions import Action, Principal, Scope
 from assignment_engine.sla_monitor import convert
+from assignment_engine.sla_monitor.calendar_requests import (
+    parse_day,
+    validate_calendar,
+)
 from assignment_engine.sla_monitor.store import NewPolicy, SlaMonitorStore
 
 FALLBACK_TYPE = "*"
@@ -43,6 +47,10 @@ ESCALATION_STATE_NAMES = {
 VALID_ESCALATION_STATES = [value for value in ESCALATION_STATE_NAMES if value != 0]
 ESCALATIONS_LISTING = "escalations"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_CAPACITY_RANGE_DAYS = 366
+# Most snapshots one GetCapacity returns, so that the response stays well below
+# the default gRPC message limit (16 MiB) even with 64-character unit ids.
+MAX_SNAPSHOTS = 20_000
 
 
 def _duration_nanos(field: str, value: Duration) -> int:
@@ -139,7 +147,28 @@ def _policy(request: sla_monitor_pb2.SetSlaPolicyRequest) -> NewPolicy:
         resolution_target=resolution_target,
         warning_fraction=fraction,
         re_escalation_interval=re_escalation_interval,
+        calendar_id=validation.optional_id("policy.calendar_id", policy.calendar_id),
     )
+
+
+def _day_range(request: sla_monitor_pb2.GetCapacityRequest) -> tuple[date, date] | None:
+    """Return the inclusive snapshot days of a request, or None when both are empty."""
+    if not request.from_day and not request.to_day:
+        return None
+    first = parse_day("from_day", request.from_day)
+    last = parse_day("to_day", request.to_day)
+    if last < first:
+        raise InvalidArgument(
+            "to_day", request.to_day, f"a date on or after from_day {request.from_day}"
+        )
+    if (last - first).days > MAX_CAPACITY_RANGE_DAYS:
+        raise InvalidArgument(
+            "to_day",
+            request.to_day,
+            f"a date at most {MAX_CAPACITY_RANGE_DAYS} days after from_day "
+            f"{request.from_day}",
+        )
+    return first, last
 
 
 def _note(field: str, value: str) -> str:
@@ -189,8 +218,10 @@ def _escalation_filters(
 
 
 class SlaMonitorServicer(sla_monitor_pb2_grpc.SlaMonitorServiceServicer):
-    def __init__(self, store: SlaMonitorStore) -> None:
+    def __init__(self, store: SlaMonitorStore, org_timezone: str) -> None:
         self.store = store
+        # The zone in which capacity snapshot days begin and end.
+        self.org_timezone = org_timezone
 
     async def GetSlaStatus(
         self,
@@ -210,8 +241,16 @@ class SlaMonitorServicer(sla_monitor_pb2_grpc.SlaMonitorServiceServicer):
                 unit_ids=[access["assignee_unit_id"], access["target_unit_id"]],
             )
 
-        row = await self.store.get_status(work_item_id)
-        return sla_monitor_pb2.GetSlaStatusResponse(status=convert.sla_status(row))
+        row, calendar = await self.store.get_status(work_item_id)
+        try:
+            status = convert.sla_status(row, calendar)
+        except ValueError as exc:
+            # A calendar with almost no working hours cannot cover the span.
+            raise FailedPrecondition(
+                f"cannot count the working time of work item {work_item_id} in "
+                f"calendar {row['calendar_id']}: {exc}"
+            ) from exc
+        return sla_monitor_pb2.GetSlaStatusResponse(status=status)
 
     async def SetSlaPolicy(
         self,
@@ -237,6 +276,57 @@ class SlaMonitorServicer(sla_monitor_pb2_grpc.SlaMonitorServiceServicer):
         rows = await self.store.list_policies()
         return sla_monitor_pb2.ListSlaPoliciesResponse(
             policies=[convert.policy(row) for row in rows]
+        )
+
+    async def SetCalendar(
+        self,
+        request: sla_monitor_pb2.SetCalendarRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> sla_monitor_pb2.SetCalendarResponse:
+        calendar = validate_calendar(request)
+
+        principal = await permissions.resolve(self.store.pool)
+        principal.require(Action.ADMINISTER)
+
+        row = await self.store.set_calendar(calendar)
+        return sla_monitor_pb2.SetCalendarResponse(calendar=convert.calendar(row))
+
+    async def ListCalendars(
+        self,
+        request: sla_monitor_pb2.ListCalendarsRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> sla_monitor_pb2.ListCalendarsResponse:
+        principal = await permissions.resolve(self.store.pool)
+        principal.require(Action.READ_DIRECTORY)
+
+        rows = await self.store.list_calendars()
+        return sla_monitor_pb2.ListCalendarsResponse(
+            calendars=[convert.calendar(row) for row in rows]
+        )
+
+    async def GetCapacity(
+        self,
+        request: sla_monitor_pb2.GetCapacityRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> sla_monitor_pb2.GetCapacityResponse:
+        unit_id = validation.optional_id("unit_id", request.unit_id)
+        days = _day_range(request)
+
+        principal = await permissions.resolve(self.store.pool)
+        principal.require(Action.READ_DIRECTORY)
+
+        now, snapshots = await self.store.capacity(unit_id, days, MAX_SNAPSHOTS + 1)
+        if len(snapshots) > MAX_SNAPSHOTS:
+            raise InvalidArgument(
+                "to_day",
+                request.to_day,
+                f"a range with at most {MAX_SNAPSHOTS} snapshots; narrow the days "
+                "or set unit_id",
+            )
+        return sla_monitor_pb2.GetCapacityResponse(
+            now=[convert.unit_capacity(row) for row in now],
+            snapshots=[convert.capacity_snapshot(row) for row in snapshots],
+            timezone=self.org_timezone,
         )
 
     async def ListEscalations(

@@ -1,4 +1,5 @@
-"""SQL of the SLA monitor's RPCs: clock status, policies and escalations.
+"""SQL of the SLA monitor's RPCs: clock status, policies, calendars, capacity
+and escalations.
 
 The detection loop, which marks warnings and breaches, runs its own statements
 from the same store.sql in `assignment_engine.sla_monitor.monitor`.
@@ -9,18 +10,21 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import asyncpg
 
 from assignment_engine.core import logs
+from assignment_engine.core.calendars import BusinessCalendar, load_calendar
 from assignment_engine.core.db import run_in_transaction
 from assignment_engine.core.errors import Aborted, FailedPrecondition, NotFound
 from assignment_engine.core.permissions import Action, Principal
 from assignment_engine.core.sql import load_queries
+from assignment_engine.sla_monitor.calendar_requests import NewCalendar
 
 logger = logging.getLogger(__name__)
 queries = load_queries("assignment_engine.sla_monitor", "store.sql")
+capacity_queries = load_queries("assignment_engine.sla_monitor", "capacity.sql")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class NewPolicy:
     resolution_target: timedelta
     warning_fraction: float
     re_escalation_interval: timedelta
+    # None for the target unit's default calendar, else 24x7.
+    calendar_id: str | None = None
 
 
 class SlaMonitorStore:
@@ -41,15 +47,26 @@ class SlaMonitorStore:
         async with self.pool.acquire() as conn:
             return await conn.fetchrow(queries.work_item_access, work_item_id)
 
-    async def get_status(self, work_item_id: uuid.UUID) -> asyncpg.Record:
+    async def get_status(
+        self, work_item_id: uuid.UUID
+    ) -> tuple[asyncpg.Record, BusinessCalendar | None]:
+        """Read an item's SLA clock and the calendar it counts (None for 24x7)."""
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(queries.get_status, work_item_id)
-        if row is None:
-            raise NotFound(f"work item {work_item_id} has no SLA clock")
-        return row
+            if row is None:
+                raise NotFound(f"work item {work_item_id} has no SLA clock")
+            calendar = await load_calendar(conn, row["calendar_id"])
+        return row, calendar
 
     async def set_policy(self, policy: NewPolicy) -> asyncpg.Record:
         async def work(conn: asyncpg.Connection) -> asyncpg.Record:
+            if policy.calendar_id is not None and not await conn.fetchval(
+                queries.calendar_exists, policy.calendar_id
+            ):
+                raise NotFound(
+                    f"business calendar {policy.calendar_id} not found; create it "
+                    "with SetCalendar first"
+                )
             return await conn.fetchrow(
                 queries.upsert_policy,
                 policy.work_item_type,
@@ -57,6 +74,7 @@ class SlaMonitorStore:
                 policy.resolution_target,
                 policy.warning_fraction,
                 policy.re_escalation_interval,
+                policy.calendar_id,
             )
 
         row = await run_in_transaction(
@@ -75,6 +93,7 @@ class SlaMonitorStore:
                 work_item_type=policy.work_item_type,
                 priority=policy.priority,
                 resolution_target_s=policy.resolution_target.total_seconds(),
+                calendar_id=policy.calendar_id,
             ),
         )
         return row
@@ -82,6 +101,54 @@ class SlaMonitorStore:
     async def list_policies(self) -> list[asyncpg.Record]:
         async with self.pool.acquire() as conn:
             return await conn.fetch(queries.list_policies)
+
+    async def set_calendar(self, calendar: NewCalendar) -> asyncpg.Record:
+        async def work(conn: asyncpg.Connection) -> asyncpg.Record:
+            return await conn.fetchrow(
+                queries.upsert_calendar,
+                calendar.id,
+                calendar.timezone,
+                calendar.hours,
+                calendar.holidays,
+            )
+
+        row = await run_in_transaction(
+            self.pool, work, action="set business calendar", calendar_id=calendar.id
+        )
+        logger.info(
+            "set business calendar %s in %s",
+            calendar.id,
+            calendar.timezone,
+            extra=logs.fields(
+                event="calendar_set",
+                calendar_id=calendar.id,
+                hours=len(calendar.hours),
+                holidays=len(calendar.holidays),
+            ),
+        )
+        return row
+
+    async def list_calendars(self) -> list[asyncpg.Record]:
+        async with self.pool.acquire() as conn:
+            return await conn.fetch(queries.list_calendars)
+
+    async def capacity(
+        self, unit_id: str | None, days: tuple[date, date] | None, limit: int
+    ) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+        """Read the live capacity of every unit (or of `unit_id`) and up to `limit`
+        snapshots of `days`, inclusive. Raises NotFound for an unknown unit."""
+        async with self.pool.acquire() as conn:
+            if unit_id is not None and not await conn.fetchval(
+                capacity_queries.unit_exists, unit_id
+            ):
+                raise NotFound(f"unit {unit_id} not found")
+            now = await conn.fetch(capacity_queries.unit_capacity, unit_id)
+            snapshots = []
+            if days is not None:
+                snapshots = await conn.fetch(
+                    capacity_queries.list_snapshots, days[0], days[1], unit_id, limit
+                )
+        return now, snapshots
 
     async def list_escalations(
         self,

@@ -1,18 +1,24 @@
 -- name: claim_warnings
 -- Claim running clocks whose warning time has passed and mark them warned, oldest
--- warning first, skipping clocks another transaction holds. $1 batch size.
--- Returns each claimed clock with the item's active assignee (NULL when queued).
+-- warning first, skipping clocks or work items another transaction holds.
+-- $1 batch size.
+-- The work item is locked FOR KEY SHARE up front for the foreign key check of
+-- the warning escalation, as in claim_breaches.
+-- Returns each claimed clock with the active assignment (NULL when queued) and
+-- the recipient of its warning escalation, chosen as in claim_breaches.
 WITH due AS (
-    SELECT work_item_id
-    FROM sla_clocks
-    WHERE warning_at <= now()
-      AND warned_at IS NULL
-      AND breached_at IS NULL
-      AND stopped_at IS NULL
-      AND paused_since IS NULL
-    ORDER BY warning_at
+    SELECT c.work_item_id
+    FROM sla_clocks c
+    JOIN work_items w ON w.id = c.work_item_id
+    WHERE c.warning_at <= now()
+      AND c.warned_at IS NULL
+      AND c.breached_at IS NULL
+      AND c.stopped_at IS NULL
+      AND c.paused_since IS NULL
+    ORDER BY c.warning_at
     LIMIT $1
-    FOR UPDATE SKIP LOCKED
+    FOR UPDATE OF c SKIP LOCKED
+    FOR KEY SHARE OF w SKIP LOCKED
 ),
 marked AS (
     UPDATE sla_clocks c
@@ -21,11 +27,27 @@ marked AS (
     WHERE c.work_item_id = due.work_item_id
     RETURNING c.work_item_id, c.deadline, c.warned_at
 )
-SELECT m.work_item_id, m.deadline, m.warned_at, a.assignee_id
+SELECT m.work_item_id, m.deadline, m.warned_at,
+       a.id AS assignment_id, a.assignee_id,
+       coalesce(
+           CASE WHEN a.id IS NULL THEN target.supervisor_id END,
+           nullif(s.escalates_to_id, a.assignee_id),
+           nullif(home.supervisor_id, a.assignee_id),
+           (SELECT admin.id
+            FROM staff admin
+            WHERE admin.role = 'admin'
+              AND admin.id IS DISTINCT FROM a.assignee_id
+            ORDER BY admin.id COLLATE "C"
+            LIMIT 1)
+       ) AS escalated_to_id
 FROM marked m
+JOIN work_items w ON w.id = m.work_item_id
+LEFT JOIN units target ON target.id = w.target_unit_id
 LEFT JOIN assignments a
        ON a.work_item_id = m.work_item_id
       AND a.status IN ('assigned', 'in_progress', 'on_hold')
+LEFT JOIN staff s ON s.id = a.assignee_id
+LEFT JOIN units home ON home.id = s.unit_id
 ORDER BY m.work_item_id
 
 -- name: claim_breaches
@@ -90,14 +112,27 @@ ORDER BY m.work_item_id
 -- Insert the level 1 escalation of each breached item unless the item already
 -- has one. The partial unique index on (work_item_id, level) decides, so no two
 -- monitors can escalate an item twice. $1 ids, $2 work items, $3 assignments,
--- $4 escalated-from staff, $5 escalated-to staff (parallel arrays).
+-- $4 escalated-from staff, $5 escalated-to staff (parallel arrays), $6 the
+-- maximum escalation level. re_escalate_at is now plus the re_escalation_interval
+-- of the item's policy (its type, else "*", at its priority; 1 hour without
+-- one), or NULL when the maximum level is 1.
 -- Returns the rows inserted.
 INSERT INTO escalation_events (id, work_item_id, assignment_id, escalated_from_id,
-                               escalated_to_id, reason, level)
+                               escalated_to_id, reason, level, re_escalate_at)
 SELECT e.id, e.work_item_id, e.assignment_id, e.escalated_from_id, e.escalated_to_id,
-       'sla_breach', 1
+       'sla_breach', 1,
+       CASE WHEN $6::integer > 1
+            THEN now() + coalesce(p.re_escalation_interval, interval '1 hour') END
 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
      AS e (id, work_item_id, assignment_id, escalated_from_id, escalated_to_id)
+JOIN work_items w ON w.id = e.work_item_id
+LEFT JOIN LATERAL (
+    SELECT policy.re_escalation_interval
+    FROM sla_policies policy
+    WHERE policy.work_item_type IN (w.type, '*') AND policy.priority = w.priority
+    ORDER BY policy.work_item_type = '*'
+    LIMIT 1
+) p ON true
 ON CONFLICT (work_item_id, level) WHERE reason IN ('sla_breach', 're_escalation')
 DO NOTHING
 RETURNING id, work_item_id, escalated_to_id
@@ -111,22 +146,31 @@ WHERE work_item_id = ANY ($1::uuid[])
   AND reason IN ('sla_breach', 're_escalation')
 
 -- name: seconds_until_due
--- Seconds from now until the earliest warning or deadline of a running clock
--- (negative when one is overdue), or NULL when no clock is running. Each
--- subquery reads one of the partial indexes on due times.
+-- Seconds from now until the earliest warning or deadline of a running clock,
+-- or re-escalation of an open escalation whose clock is not paused (negative
+-- when one is overdue), or NULL when nothing is pending. Each subquery reads
+-- one of the partial indexes on due times.
 SELECT extract(epoch FROM least(
     (SELECT min(warning_at) FROM sla_clocks
      WHERE warned_at IS NULL AND breached_at IS NULL AND stopped_at IS NULL
        AND paused_since IS NULL),
     (SELECT min(deadline) FROM sla_clocks
-     WHERE breached_at IS NULL AND stopped_at IS NULL AND paused_since IS NULL)
+     WHERE breached_at IS NULL AND stopped_at IS NULL AND paused_since IS NULL),
+    (SELECT min(e.re_escalate_at) FROM escalation_events e
+     WHERE e.re_escalate_at IS NOT NULL AND e.acknowledged_at IS NULL
+       AND e.resolved_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM sla_clocks c
+                       WHERE c.work_item_id = e.work_item_id
+                         AND c.paused_since IS NOT NULL
+                         AND c.stopped_at IS NULL))
 ) - clock_timestamp())::float8
 
 -- name: get_status
 -- A work item's SLA clock, with the database time to compute its state at.
 -- $1 work item.
-SELECT c.work_item_id, w.received_at, c.resolution_target, c.warning_at, c.deadline,
-       c.paused_since, c.warned_at, c.breached_at, c.stopped_at,
+SELECT c.work_item_id, w.received_at, c.resolution_target, c.started_at,
+       c.warning_at, c.deadline, c.paused_since, c.paused_total, c.calendar_id,
+       c.warned_at, c.breached_at, c.stopped_at,
        clock_timestamp() AS now
 FROM sla_clocks c
 JOIN work_items w ON w.id = c.work_item_id
@@ -151,22 +195,24 @@ WHERE w.id = $1
 
 -- name: upsert_policy
 -- Create or replace the policy of a type and priority. $1 type, $2 priority,
--- $3 resolution target, $4 warning fraction, $5 re-escalation interval.
+-- $3 resolution target, $4 warning fraction, $5 re-escalation interval,
+-- $6 calendar or NULL.
 INSERT INTO sla_policies (work_item_type, priority, resolution_target, warning_fraction,
-                          re_escalation_interval)
-VALUES ($1, $2, $3, $4, $5)
+                          re_escalation_interval, calendar_id)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (work_item_type, priority) DO UPDATE
 SET resolution_target = excluded.resolution_target,
     warning_fraction = excluded.warning_fraction,
     re_escalation_interval = excluded.re_escalation_interval,
+    calendar_id = excluded.calendar_id,
     updated_at = now()
 RETURNING work_item_type, priority, resolution_target, warning_fraction,
-          re_escalation_interval
+          re_escalation_interval, calendar_id
 
 -- name: list_policies
 -- Every policy by type in "C" collation order (so "*" comes first), then priority.
 SELECT work_item_type, priority, resolution_target, warning_fraction,
-       re_escalation_interval
+       re_escalation_interval, calendar_id
 FROM sla_policies
 ORDER BY work_item_type COLLATE "C", priority
 
@@ -227,12 +273,13 @@ WHERE e.id = $1
 FOR UPDATE OF e
 
 -- name: acknowledge_escalation
--- Acknowledge an escalation and append the note (when not empty) to its notes.
--- $1 escalation, $2 note, $3 the staff member acknowledging. Returns nothing
--- unless it was neither acknowledged nor resolved.
+-- Acknowledge an escalation, which stops its climb, and append the note (when
+-- not empty) to its notes. $1 escalation, $2 note, $3 the staff member
+-- acknowledging. Returns nothing unless it was neither acknowledged nor resolved.
 UPDATE escalation_events
 SET acknowledged_at = now(),
     acknowledged_by = $3,
+    re_escalate_at = NULL,
     notes = CASE WHEN $2::text = '' THEN notes
                  WHEN notes = '' THEN $2::text
                  ELSE notes || E'\n' || $2::text END
@@ -241,13 +288,14 @@ RETURNING id, work_item_id, assignment_id, escalated_from_id, escalated_to_id, r
           level, escalated_at, acknowledged_at, resolved_at, notes
 
 -- name: resolve_escalation
--- Resolve an escalation, acknowledging it too when it was not, and append the
--- note (when not empty) to its notes. $1 escalation, $2 note, $3 the staff
--- member resolving, who is also recorded as acknowledging when it was not
--- acknowledged. Returns nothing unless it was unresolved.
+-- Resolve an escalation, acknowledging it too when it was not, which stops its
+-- climb, and append the note (when not empty) to its notes. $1 escalation,
+-- $2 note, $3 the staff member resolving, who is also recorded as acknowledging
+-- when it was not acknowledged. Returns nothing unless it was unresolved.
 UPDATE escalation_events
 SET resolved_at = now(),
     resolved_by = $3,
+    re_escalate_at = NULL,
     acknowledged_by = CASE WHEN acknowledged_at IS NULL THEN $3 ELSE acknowledged_by END,
     acknowledged_at = coalesce(acknowledged_at, now()),
     notes = CASE WHEN $2::text = '' THEN notes
@@ -260,3 +308,26 @@ RETURNING id, work_item_id, assignment_id, escalated_from_id, escalated_to_id, r
 -- name: escalation_stamps
 -- $1 escalation.
 SELECT acknowledged_at, resolved_at FROM escalation_events WHERE id = $1
+
+-- name: calendar_exists
+-- Lock a calendar against a concurrent key change while a policy references
+-- it. $1 calendar. Returns nothing for an unknown calendar.
+SELECT 1 FROM business_calendars WHERE id = $1 FOR KEY SHARE
+
+-- name: upsert_calendar
+-- Create or replace a business calendar. $1 id, $2 IANA time zone, $3 hours and
+-- $4 holidays in their stored jsonb form.
+INSERT INTO business_calendars (id, timezone, hours, holidays)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (id) DO UPDATE
+SET timezone = excluded.timezone,
+    hours = excluded.hours,
+    holidays = excluded.holidays,
+    updated_at = now()
+RETURNING id, timezone, hours, holidays
+
+-- name: list_calendars
+-- Every business calendar by id in "C" collation order.
+SELECT id, timezone, hours, holidays
+FROM business_calendars
+ORDER BY id COLLATE "C"
