@@ -45,7 +45,7 @@ def sla_state(
     # deadline by the paused time; nothing in this service pauses or resumes.
     as_of: datetime = row["paused_since"] or row["now"]
     if as_of < deadline:
-        remaining = deadline - as_of
+        remaining = working_time_between(calendar, as_of, deadline)
     else:
         remaining = -working_time_between(calendar, deadline, as_of)
     if row["paused_since"] is not None:

@@ -1,5 +1,5 @@
 """The detection loop: marks SLA warnings and breaches, escalates them, and
-re-escalates escalations that nobody acknowledged.
+re-escalates escalations that stay unacknowledged.
 
 Each batch is one transaction that claims due clocks with FOR UPDATE SKIP LOCKED,
 marks them in the same statement, inserts the escalations and writes the outbox
@@ -131,7 +131,8 @@ class SlaMonitor:
                 break
         climbs_pending = await self._climb()
         if clocks_pending or climbs_pending:
-            # Every batch was full, so more is due: start the next pass now.
+            # A loop reached its batch limit with every batch full, so more is
+            # due: start the next pass now.
             return 0.0
         async with self.pool.acquire() as conn:
             due_in: float | None = await conn.fetchval(queries.seconds_until_due)
