@@ -162,3 +162,20 @@ def test_calendar__only_holidays_ahead_fails_instead_of_looping() -> None:
 
     with pytest.raises(ValueError, match="no working time"):
         calendar.add_working_time(datetime(2025, 1, 1, tzinfo=UTC), timedelta(hours=1))
+
+
+def test_working_time_between__spans_longer_than_the_search_limit() -> None:
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    end = datetime(2026, 1, 1, tzinfo=UTC)
+
+    assert ALWAYS_NEW_YORK.working_time_between(start, end) == end - start
+
+
+def test_working_time_between__ending_in_a_long_holiday_counts_up_to_it() -> None:
+    calendar = weekly(
+        "UTC", range(7), time(9), time(17), [(date(2025, 1, 2), date(2025, 1, 20))]
+    )
+    start = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
+    end = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
+
+    assert calendar.working_time_between(start, end) == timedelta(hours=8)

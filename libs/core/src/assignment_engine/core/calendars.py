@@ -66,10 +66,15 @@ class BusinessCalendar:
     def is_holiday(self, day: date) -> bool:
         return any(first <= day <= last for first, last in self.holidays)
 
-    def _intervals_from(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Yield absolute working intervals in order, from the local day of `start`."""
+    def _intervals_from(
+        self, start: datetime, max_days: int = MAX_SEARCH_DAYS, *, strict: bool = True
+    ) -> Iterator[tuple[datetime, datetime]]:
+        """Yield absolute working intervals in order, from the local day of `start`.
+
+        After `max_days` days it raises ValueError when `strict`, else it stops.
+        """
         day = start.astimezone(self.zone).date() - timedelta(days=1)
-        for _ in range(MAX_SEARCH_DAYS + 2):
+        for _ in range(max_days + 2):
             if not self.is_holiday(day):
                 for interval in sorted(
                     self.hours.get(day.weekday(), ()), key=lambda i: i.start
@@ -83,8 +88,10 @@ class BusinessCalendar:
                         end = datetime.combine(day, interval.end, tzinfo=self.zone)
                     yield begin.astimezone(UTC), end.astimezone(UTC)
             day += timedelta(days=1)
+        if not strict:
+            return
         raise ValueError(
-            f"no working time found within {MAX_SEARCH_DAYS} days of {start.isoformat()}"
+            f"no working time found within {max_days} days of {start.isoformat()}"
         )
 
     def add_working_time(self, start: datetime, duration: timedelta) -> datetime:
@@ -111,7 +118,8 @@ class BusinessCalendar:
         if end <= start:
             return total
         start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
-        for begin, finish in self._intervals_from(start):
+        span_days = (end.astimezone(UTC) - start.astimezone(UTC)).days + 2
+        for begin, finish in self._intervals_from(start, span_days, strict=False):
             if begin >= end_utc:
                 break
             overlap = min(finish, end_utc) - max(begin, start_utc)

@@ -40,7 +40,9 @@ class Action(StrEnum):
     SET_AVAILABILITY = "set availability and leave"
     READ_ESCALATIONS = "read escalations"
     HANDLE_ESCALATION = "acknowledge and resolve escalations"
-    READ_DIRECTORY = "read units, staff, SLA policies, calendars, capacity and the queue"
+    READ_DIRECTORY = (
+        "read units, staff, SLA policies, calendars, capacity and the queue"
+    )
     ADMINISTER = "administer units, staff and SLA policies"
     DRAIN_QUEUE = "drain the queue now"
     OFFER_QUEUED = "offer queued items to the assigner"
