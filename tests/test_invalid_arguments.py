@@ -28,6 +28,16 @@ def submit(**overrides: Any) -> pb.SubmitWorkItemRequest:
     return pb.SubmitWorkItemRequest(**fields)
 
 
+def reassign(**overrides: Any) -> pb.ReassignAssignmentRequest:
+    fields: dict[str, Any] = {
+        "assignment_id": VALID_UUID,
+        "new_assignee_id": "p1",
+        "reason": "rebalancing",
+    }
+    fields.update(overrides)
+    return pb.ReassignAssignmentRequest(**fields)
+
+
 def far_future() -> pb.SubmitWorkItemRequest:
     request = submit()
     request.received_at.FromSeconds(4_000_000_000)
@@ -182,6 +192,54 @@ ASSIGNER_CASES: list[tuple[str, str, Callable[[], Any], str]] = [
         "malformed id",
         lambda: pb.ExplainAssignmentRequest(work_item_id="x"),
         "work_item_id",
+    ),
+    (
+        "ReassignAssignment",
+        "missing assignment id",
+        lambda: reassign(assignment_id=""),
+        "assignment_id",
+    ),
+    (
+        "ReassignAssignment",
+        "malformed assignment id",
+        lambda: reassign(assignment_id="42"),
+        "assignment_id",
+    ),
+    (
+        "ReassignAssignment",
+        "missing new assignee",
+        lambda: reassign(new_assignee_id=""),
+        "new_assignee_id",
+    ),
+    (
+        "ReassignAssignment",
+        "new assignee with a space",
+        lambda: reassign(new_assignee_id="a b"),
+        "new_assignee_id",
+    ),
+    (
+        "ReassignAssignment",
+        "missing reason",
+        lambda: reassign(reason=""),
+        "reason",
+    ),
+    (
+        "ReassignAssignment",
+        "reason of only spaces",
+        lambda: reassign(reason="   "),
+        "reason",
+    ),
+    (
+        "ReassignAssignment",
+        "reason too long",
+        lambda: reassign(reason="r" * 501),
+        "reason",
+    ),
+    (
+        "ReassignAssignment",
+        "reason with newline",
+        lambda: reassign(reason="first\nsecond"),
+        "reason",
     ),
     (
         "OfferQueuedItems",

@@ -1,4 +1,4 @@
-"""Completions drain the queue through capacity.freed events over NATS."""
+"""Completions and reassignments drain the queue through capacity.freed events over NATS."""
 
 from __future__ import annotations
 
@@ -101,6 +101,30 @@ async def test_drain__item_nobody_can_take_does_not_block_the_rest(
         await db.fetchval("SELECT state FROM work_items WHERE external_id = 'hard'")
         == "queued"
     )
+
+
+async def test_drain__reassignment_frees_capacity(
+    db: asyncpg.Connection, engine: Engine
+) -> None:
+    await seeding.add_unit(db, "u1")
+    await seeding.add_staff(db, "solo", "u1", skills=["network"], wip_limit=1)
+    await seeding.add_staff(db, "helper", "u1", skills=["database"], wip_limit=1)
+    stub = engine.assigner
+    first = await stub.SubmitWorkItem(request("busy", common_pb2.PRIORITY_LOW))
+    waiting = await stub.SubmitWorkItem(request("waiting", common_pb2.PRIORITY_HIGH))
+    assert waiting.outcome == pb.SUBMIT_OUTCOME_QUEUED
+
+    await stub.ReassignAssignment(
+        pb.ReassignAssignmentRequest(
+            assignment_id=first.assignment.id,
+            new_assignee_id="helper",
+            reason="solo takes the urgent item",
+        )
+    )
+
+    assert await wait_for_assignment(db, "waiting") == "solo"
+    assert await wait_for_assignment(db, "busy") == "helper"
+    assert await db.fetchval("SELECT count(*) FROM queue_entries") == 0
 
 
 async def test_queue_listing__shows_order_and_positions(

@@ -91,10 +91,11 @@ def score(
     target_unit_id: str | None,
     weights: Weights,
 ) -> Breakdown:
-    """Score a candidate; an item with no required skills gives full skill points.
+    """Score a candidate for an item.
 
-    A candidate without room (at or over their WIP limit, or with a limit of 0), as
-    a reassignment past the limit scores them, gets no capacity points.
+    An item with no required skills gives full skill points. A candidate without
+    room (at or over their WIP limit, or with a limit of 0) gets no capacity
+    points, which is how a reassignment past the limit scores them.
     """
     skill_share = (
         1.0 if required_skills == 0 else candidate.matched_skills / required_skills

@@ -246,9 +246,9 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
     ) -> tuple[str | None, str | None]:
         """Narrow the list filters to what `principal` may read, or raise PermissionDenied.
 
-        A staff member lists their own assignments, a supervisor those of their
-        unit's staff; an empty filter means exactly that, and a filter outside it
-        is denied. The `all` scope keeps the filters as given.
+        A staff member lists only their own assignments, and a supervisor only
+        those of their unit's staff. An empty filter means that set, and a filter
+        outside it is denied. The `all` scope keeps the filters as given.
         """
         scope = principal.scope(Action.READ_WORK)
         if scope is Scope.OWN:

@@ -2,7 +2,7 @@
 
 Lock order, the same in every transaction so none deadlock: the work item row,
 then its assignment, then the assignee's staff_load row (and the profile row
-FOR SHARE). A decision locks at most one staff_load row that it then updates; a
+FOR SHARE). A decision locks at most one staff_load row that it then updates. A
 reassignment (reassignment.py) locks the previous and the new assignee's rows in
 staff id order.
 
@@ -408,8 +408,8 @@ class AssignerStore:
             item = await conn.fetchrow(queries.lock_work_item, work_item_id)
             if item is None:
                 raise NotFound(f"work item {work_item_id} not found")
-            # The active assignee, or for a closed item the last one, so a
-            # supervisor of that unit learns the item is closed.
+            # Authorize on the active assignee's unit, or the last assignee's for
+            # a closed item, so that unit's supervisor gets FAILED_PRECONDITION.
             assignee = await conn.fetchrow(
                 queries.latest_assignee_of_item, work_item_id
             )
@@ -472,7 +472,7 @@ class AssignerStore:
     ) -> None:
         """Raise PermissionDenied unless `principal` may start or complete the assignment.
 
-        Call it after `_lock_item_of`: a reassignment takes the same lock, so the
+        Call it after `_lock_item_of`. A reassignment takes the same lock, so the
         assignee checked here stays the assignee until commit.
         """
         assignee = await conn.fetchrow(queries.assignee_of, assignment_id)

@@ -253,7 +253,7 @@ WHERE a.id = $1
 
 -- name: latest_assignee_of_item
 -- The assignee of an item's active assignment, else of its most recent one, and
--- their unit; nothing for an item never assigned. $1 work item.
+-- their unit. Returns nothing for an item never assigned. $1 work item.
 SELECT a.assignee_id, s.unit_id AS assignee_unit_id
 FROM assignments a
 JOIN staff s ON s.id = a.assignee_id
@@ -282,8 +282,8 @@ FOR NO KEY UPDATE OF l
 FOR SHARE OF s
 
 -- name: set_assignee
--- Move an assignment to another person; its id, status, times and SLA clock stay.
--- $1 assignment, $2 new assignee, $3 the new assignee's score.
+-- Move an assignment to another person. Its id, status, times and SLA clock stay
+-- as they are. $1 assignment, $2 new assignee, $3 the new assignee's score.
 UPDATE assignments SET assignee_id = $2, score = $3 WHERE id = $1
 
 -- name: insert_reassignment_decision
