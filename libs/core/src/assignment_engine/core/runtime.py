@@ -30,6 +30,7 @@ from assignment_engine.core.outbox import OutboxRelay
 logger = logging.getLogger(__name__)
 
 RESTART_DELAY_S = 1.0
+STOP_ATTEMPTS = 10
 
 
 class ServiceRuntime:
@@ -139,9 +140,22 @@ class ServiceRuntime:
         """Stop serving, stop the loops, then close NATS and the pool."""
         if self.server is not None:
             await self.server.stop()
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        pending = {task for task in self.tasks if not task.done()}
+        # A loop blocked in a NATS fetch can swallow one cancellation, so cancel
+        # again until every loop has ended.
+        for _ in range(STOP_ATTEMPTS):
+            if not pending:
+                break
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=1.0)
+        if pending:
+            logger.error(
+                "%d background loops did not stop: %s",
+                len(pending),
+                ", ".join(task.get_name() for task in pending),
+                extra=logs.fields(event="loops_not_stopped"),
+            )
         for closer in reversed(self.closers):
             await closer()
         if self._nats is not None and not self._nats.is_closed:
