@@ -279,6 +279,47 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
         self._committed()
         return assigner_pb2.StartAssignmentResponse(assignment=convert.assignment(row))
 
+    async def HoldAssignment(
+        self,
+        request: assigner_pb2.HoldAssignmentRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> assigner_pb2.HoldAssignmentResponse:
+        assignment_id = validation.require_uuid("assignment_id", request.assignment_id)
+        reason = validation.optional_text(
+            "reason", request.reason, max_length=MAX_REASON_LENGTH
+        )
+        principal = await permissions.resolve(self.store.pool)
+        row = await self.store.hold(assignment_id, reason, principal)
+        self._committed()
+        return assigner_pb2.HoldAssignmentResponse(assignment=convert.assignment(row))
+
+    async def ResumeAssignment(
+        self,
+        request: assigner_pb2.ResumeAssignmentRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> assigner_pb2.ResumeAssignmentResponse:
+        assignment_id = validation.require_uuid("assignment_id", request.assignment_id)
+        principal = await permissions.resolve(self.store.pool)
+        row = await self.store.resume(assignment_id, principal)
+        self._committed()
+        return assigner_pb2.ResumeAssignmentResponse(assignment=convert.assignment(row))
+
+    async def ReturnToQueue(
+        self,
+        request: assigner_pb2.ReturnToQueueRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> assigner_pb2.ReturnToQueueResponse:
+        assignment_id = validation.require_uuid("assignment_id", request.assignment_id)
+        reason = validation.optional_text(
+            "reason", request.reason, max_length=MAX_REASON_LENGTH
+        )
+        principal = await permissions.resolve(self.store.pool)
+        item, row = await self.store.return_to_queue(assignment_id, reason, principal)
+        self._committed()
+        return assigner_pb2.ReturnToQueueResponse(
+            work_item=records.work_item(item), assignment=convert.assignment(row)
+        )
+
     async def CompleteAssignment(
         self,
         request: assigner_pb2.CompleteAssignmentRequest,

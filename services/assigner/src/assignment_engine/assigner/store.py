@@ -20,6 +20,7 @@ from datetime import datetime
 import asyncpg
 
 from assignment_engine.api.v1 import common_pb2, events_pb2
+from assignment_engine.assigner import holds
 from assignment_engine.assigner.config import AssignerSettings
 from assignment_engine.assigner.reassignment import (
     Reassignment,
@@ -28,6 +29,7 @@ from assignment_engine.assigner.reassignment import (
 )
 from assignment_engine.assigner.scoring import Breakdown, Candidate, score
 from assignment_engine.core import logs, subjects
+from assignment_engine.core.calendars import load_calendar
 from assignment_engine.core.db import run_in_transaction
 from assignment_engine.core.errors import FailedPrecondition, NotFound
 from assignment_engine.core.outbox import add_event
@@ -113,7 +115,9 @@ class AssignerStore:
             queries.unit_exists, item.target_unit_id
         ):
             raise NotFound(f"unit {item.target_unit_id!r} not found (target_unit_id)")
-        policy = await conn.fetchrow(queries.find_policy, item.type, item.priority)
+        policy = await conn.fetchrow(
+            queries.find_policy, item.type, item.priority, item.target_unit_id
+        )
         if policy is None:
             raise FailedPrecondition(
                 f"no SLA policy covers type {item.type!r} at priority {item.priority}; "
@@ -139,8 +143,12 @@ class AssignerStore:
             assert existing is not None
             return await self._existing(conn, existing)
 
+        calendar = await load_calendar(conn, policy["calendar_id"])
         deadlines = compute_deadlines(
-            item.received_at, policy["resolution_target"], policy["warning_fraction"]
+            item.received_at,
+            policy["resolution_target"],
+            policy["warning_fraction"],
+            calendar,
         )
         await conn.execute(
             queries.insert_clock,
@@ -150,6 +158,7 @@ class AssignerStore:
             item.received_at,
             deadlines.warning_at,
             deadlines.deadline,
+            policy["calendar_id"],
         )
         received = events_pb2.WorkItemReceived(work_item_id=str(work_item_id))
         received.warning_at.FromDatetime(deadlines.warning_at)
@@ -379,6 +388,81 @@ class AssignerStore:
             self.pool, work, action="start assignment", assignment_id=str(assignment_id)
         )
 
+    async def hold(
+        self, assignment_id: uuid.UUID, reason: str, principal: Principal
+    ) -> asyncpg.Record:
+        async def work(conn: asyncpg.Connection) -> asyncpg.Record:
+            await self._lock_item_of(conn, assignment_id)
+            await self._require_work_on(conn, principal, assignment_id)
+            await holds.hold(conn, assignment_id, reason)
+            return await conn.fetchrow(queries.get_assignment, assignment_id)
+
+        return await run_in_transaction(
+            self.pool, work, action="hold assignment", assignment_id=str(assignment_id)
+        )
+
+    async def resume(
+        self, assignment_id: uuid.UUID, principal: Principal
+    ) -> asyncpg.Record:
+        async def work(conn: asyncpg.Connection) -> asyncpg.Record:
+            await self._lock_item_of(conn, assignment_id)
+            await self._require_work_on(conn, principal, assignment_id)
+            await holds.resume_assignment(conn, assignment_id)
+            return await conn.fetchrow(queries.get_assignment, assignment_id)
+
+        return await run_in_transaction(
+            self.pool,
+            work,
+            action="resume assignment",
+            assignment_id=str(assignment_id),
+        )
+
+    async def return_to_queue(
+        self, assignment_id: uuid.UUID, reason: str, principal: Principal
+    ) -> tuple[asyncpg.Record, asyncpg.Record]:
+        """End an active assignment and queue its item again behind those waiting."""
+
+        async def work(
+            conn: asyncpg.Connection,
+        ) -> tuple[asyncpg.Record, asyncpg.Record]:
+            await self._lock_item_of(conn, assignment_id)
+            await self._require_work_on(conn, principal, assignment_id)
+            ended = await self._end(
+                conn, assignment_id, "cancelled", f"returned to queue: {reason}"
+            )
+            work_item_id = ended["work_item_id"]
+            item = await conn.fetchrow(queries.get_work_item, work_item_id)
+            await holds.resume_clock(conn, work_item_id)
+            await conn.execute(
+                queries.insert_queue_entry,
+                work_item_id,
+                item["priority"],
+                item["target_unit_id"],
+                list(item["required_skills"]),
+            )
+            await conn.execute(queries.set_work_item_state, work_item_id, "queued")
+            await conn.execute(
+                queries.insert_decision,
+                work_item_id,
+                None,
+                "queued",
+                principal.subject,
+                f"returned to queue: {reason}",
+                [],
+            )
+            queued = events_pb2.WorkItemQueued(
+                work_item_id=str(work_item_id), priority=item["priority"]
+            )
+            await add_event(conn, subjects.WORK_ITEM_QUEUED, queued)
+            return (
+                await conn.fetchrow(queries.get_work_item, work_item_id),
+                await conn.fetchrow(queries.get_assignment, assignment_id),
+            )
+
+        return await run_in_transaction(
+            self.pool, work, action="return to queue", assignment_id=str(assignment_id)
+        )
+
     async def complete(
         self, assignment_id: uuid.UUID, principal: Principal
     ) -> asyncpg.Record:
@@ -389,6 +473,8 @@ class AssignerStore:
             await conn.execute(
                 queries.set_work_item_state, ended["work_item_id"], "completed"
             )
+            # Completing from hold counts only the active time: end the pause first.
+            await holds.resume_clock(conn, ended["work_item_id"])
             await conn.execute(queries.stop_clock, ended["work_item_id"])
             return await conn.fetchrow(queries.get_assignment, assignment_id)
 
@@ -433,6 +519,7 @@ class AssignerStore:
                 assignment = await conn.fetchrow(queries.get_assignment, active["id"])
             await conn.execute(queries.delete_queue_entry, work_item_id)
             await conn.execute(queries.set_work_item_state, work_item_id, "cancelled")
+            await holds.resume_clock(conn, work_item_id)
             await conn.execute(queries.stop_clock, work_item_id)
             logger.info(
                 "cancelled work item",

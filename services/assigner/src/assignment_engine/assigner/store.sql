@@ -13,19 +13,22 @@ RETURNING id
 SELECT EXISTS (SELECT 1 FROM units WHERE id = $1)
 
 -- name: find_policy
--- The SLA policy for a type and priority, else the "*" fallback. $1 type, $2 priority.
-SELECT resolution_target, warning_fraction
-FROM sla_policies
-WHERE work_item_type IN ($1, '*') AND priority = $2
-ORDER BY work_item_type = '*'
+-- The SLA policy for a type and priority, else the "*" fallback, with the
+-- calendar its clocks count: the policy's, else the target unit's default.
+-- $1 type, $2 priority, $3 target unit (nullable).
+SELECT p.resolution_target, p.warning_fraction,
+       coalesce(p.calendar_id, (SELECT u.default_calendar_id FROM units u WHERE u.id = $3)) AS calendar_id
+FROM sla_policies p
+WHERE p.work_item_type IN ($1, '*') AND p.priority = $2
+ORDER BY p.work_item_type = '*'
 LIMIT 1
 
 -- name: insert_clock
 -- Start a work item's SLA clock. $1 work item, $2 target, $3 warning fraction,
--- $4 started at, $5 warning at, $6 deadline.
+-- $4 started at, $5 warning at, $6 deadline, $7 calendar (nullable for 24x7).
 INSERT INTO sla_clocks (work_item_id, resolution_target, warning_fraction, started_at,
-                        warning_at, deadline)
-VALUES ($1, $2, $3, $4, $5, $6)
+                        warning_at, deadline, calendar_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 
 -- name: rank_candidates
 -- Eligible staff for an item, best first, with what the score depends on.
