@@ -230,3 +230,55 @@ async def test_calendar__unit_default_applies_when_policy_names_none(
     assert submitted.sla_deadline.ToDatetime(tzinfo=UTC).astimezone(london) == datetime(
         2025, 6, 16, 10, 15, tzinfo=london
     )
+
+
+async def test_calendar__unit_default_is_set_through_availability(
+    db: asyncpg.Connection, full_engine: Engine
+) -> None:
+    from assignment_engine.api.v1 import availability_pb2
+
+    calendar = sla_monitor_pb2.BusinessCalendar(
+        id="desk-hours",
+        timezone="UTC",
+        hours=[sla_monitor_pb2.WorkingHours(weekday=1, start="09:00", end="17:00")],
+    )
+    await full_engine.sla_monitor.SetCalendar(
+        sla_monitor_pb2.SetCalendarRequest(calendar=calendar)
+    )
+
+    saved = await full_engine.availability.UpsertUnit(
+        availability_pb2.UpsertUnitRequest(
+            unit=common_pb2.Unit(
+                id="desk", name="Desk", default_calendar_id="desk-hours"
+            )
+        )
+    )
+    units = await full_engine.availability.ListUnits(
+        availability_pb2.ListUnitsRequest()
+    )
+
+    assert saved.unit.default_calendar_id == "desk-hours"
+    assert [u.default_calendar_id for u in units.units if u.id == "desk"] == [
+        "desk-hours"
+    ]
+    assert (
+        await db.fetchval("SELECT default_calendar_id FROM units WHERE id = 'desk'")
+        == "desk-hours"
+    )
+
+
+async def test_calendar__unknown_unit_default_is_not_found(full_engine: Engine) -> None:
+    import grpc
+    import pytest
+
+    from assignment_engine.api.v1 import availability_pb2
+
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await full_engine.availability.UpsertUnit(
+            availability_pb2.UpsertUnitRequest(
+                unit=common_pb2.Unit(id="desk", name="Desk", default_calendar_id="nope")
+            )
+        )
+
+    assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "unit.default_calendar_id" in (raised.value.details() or "")

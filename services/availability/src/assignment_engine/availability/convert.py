@@ -58,6 +58,7 @@ def unit(row: Any) -> common_pb2.Unit:
         name=row["name"],
         supervisor_id=row["supervisor_id"] or "",
         timezone=row["timezone"],
+        default_calendar_id=row["default_calendar_id"] or "",
     )
 
 

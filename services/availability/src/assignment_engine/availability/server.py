@@ -108,6 +108,9 @@ def parse_unit(path: str, unit: common_pb2.Unit) -> UnitInput:
             f"{path}.supervisor_id", unit.supervisor_id
         ),
         timezone=parse_timezone(f"{path}.timezone", unit.timezone),
+        default_calendar_id=validation.optional_id(
+            f"{path}.default_calendar_id", unit.default_calendar_id
+        ),
     )
 
 

@@ -46,6 +46,7 @@ class UnitInput:
     name: str
     supervisor_id: str | None
     timezone: str
+    default_calendar_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def _unit_columns(units: Sequence[UnitInput]) -> list[list[Any]]:
         [unit.name for unit in units],
         [unit.supervisor_id for unit in units],
         [unit.timezone for unit in units],
+        [unit.default_calendar_id for unit in units],
     ]
 
 
@@ -311,6 +313,7 @@ async def write_organisation(
     member of their unit. Messages name the field path built by the labels.
     """
     await _check_references(conn, units, staff, unit_label, staff_label)
+    await _check_calendars(conn, units, unit_label)
 
     unit_ids = [unit.id for unit in units]
     staff_ids = [member.id for member in staff]
@@ -349,6 +352,26 @@ async def write_organisation(
         staff_updated=len(staff) - len(staff_created),
         capacity_freed=freed,
     )
+
+
+async def _check_calendars(
+    conn: asyncpg.Connection, units: Sequence[UnitInput], unit_label: Label
+) -> None:
+    """Raise NotFound for the first unit naming a business calendar that does not exist."""
+    named = sorted(
+        {unit.default_calendar_id for unit in units if unit.default_calendar_id}
+    )
+    if not named:
+        return
+    found = {
+        row["id"] for row in await conn.fetch(queries.existing_calendar_ids, named)
+    }
+    for index, unit in enumerate(units):
+        if unit.default_calendar_id and unit.default_calendar_id not in found:
+            raise NotFound(
+                f"calendar {unit.default_calendar_id!r} not found "
+                f"({unit_label(index)}.default_calendar_id)"
+            )
 
 
 async def _check_references(

@@ -1,10 +1,10 @@
 -- name: get_unit
 -- $1 unit id.
-SELECT id, name, supervisor_id, timezone FROM units WHERE id = $1
+SELECT id, name, supervisor_id, timezone, default_calendar_id FROM units WHERE id = $1
 
 -- name: list_units
 -- Every unit, by id.
-SELECT id, name, supervisor_id, timezone FROM units ORDER BY id
+SELECT id, name, supervisor_id, timezone, default_calendar_id FROM units ORDER BY id
 
 -- name: existing_unit_ids
 -- The ids among $1 that name a unit.
@@ -39,9 +39,10 @@ SELECT id FROM staff WHERE id = ANY ($1::text[]) ORDER BY id FOR SHARE
 
 -- name: insert_units
 -- Create units; ids that exist already are skipped. $1 ids, $2 names,
--- $3 supervisor ids (NULL for none), $4 time zones. Returns the ids created.
-INSERT INTO units (id, name, supervisor_id, timezone)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+-- $3 supervisor ids (NULL for none), $4 time zones, $5 default calendars (NULL
+-- for none). Returns the ids created.
+INSERT INTO units (id, name, supervisor_id, timezone, default_calendar_id)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
 ON CONFLICT (id) DO NOTHING
 RETURNING id
 
@@ -49,9 +50,9 @@ RETURNING id
 -- Replace the fields of existing units; parameters as for insert_units.
 UPDATE units AS u
 SET name = x.name, supervisor_id = x.supervisor_id, timezone = x.timezone,
-    updated_at = now()
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-     AS x (id, name, supervisor_id, timezone)
+    default_calendar_id = x.default_calendar_id, updated_at = now()
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+     AS x (id, name, supervisor_id, timezone, default_calendar_id)
 WHERE u.id = x.id
 
 -- name: clear_changed_hr_employee_ids
@@ -162,3 +163,8 @@ SET availability = $2, unavailable_until = $3, availability_reason = $4,
     availability_source = $5, availability_leave_id = NULL,
     availability_changed_at = now(), updated_at = now()
 WHERE id = $1
+
+-- name: existing_calendar_ids
+-- The ids among $1 that name a business calendar, locked so none is removed
+-- before commit.
+SELECT id FROM business_calendars WHERE id = ANY ($1::text[]) FOR SHARE
