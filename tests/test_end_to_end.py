@@ -97,7 +97,9 @@ async def test_breach__queued_item_escalates_to_unit_supervisor(
     request.received_at.FromDatetime(received)
 
     submitted = await full_engine.assigner.SubmitWorkItem(request)
-    recipient = await wait_for(db, "SELECT escalated_to_id FROM escalation_events WHERE reason = 'sla_breach'")
+    recipient = await wait_for(
+        db, "SELECT escalated_to_id FROM escalation_events WHERE reason = 'sla_breach'"
+    )
     status = await full_engine.sla_monitor.GetSlaStatus(
         sla_monitor_pb2.GetSlaStatusRequest(work_item_id=submitted.work_item.id)
     )
@@ -136,7 +138,9 @@ async def test_breach__assigned_item_never_escalates_to_its_assignee(
             priority=common_pb2.PRIORITY_CRITICAL,
         )
     )
-    recipient = await wait_for(db, "SELECT escalated_to_id FROM escalation_events WHERE reason = 'sla_breach'")
+    recipient = await wait_for(
+        db, "SELECT escalated_to_id FROM escalation_events WHERE reason = 'sla_breach'"
+    )
 
     assert submitted.assignment.assignee_id == "boss"
     assert recipient == "admin"
