@@ -213,6 +213,8 @@ class SlaMonitor:
                 "assignee_id": breach.assignee_id,
             }
             if breach.escalation_id is None:
+                # NOTE: nothing retries this escalation once a recipient exists, so
+                # the breach stays unescalated until someone escalates it by hand.
                 logger.error(
                     "SLA of work item %s breached without an escalation: there is "
                     "no escalation contact, unit supervisor or admin other than "
