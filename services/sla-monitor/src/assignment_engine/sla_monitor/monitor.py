@@ -214,7 +214,7 @@ class SlaMonitor:
             }
             if breach.escalation_id is None:
                 # NOTE: nothing retries this escalation once a recipient exists, so
-                # the breach stays unescalated until someone escalates it by hand.
+                # the breach stays without one, and invariants.check_all lists it.
                 logger.error(
                     "SLA of work item %s breached without an escalation: there is "
                     "no escalation contact, unit supervisor or admin other than "
