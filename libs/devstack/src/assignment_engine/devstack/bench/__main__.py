@@ -1,0 +1,320 @@
+"""ae-bench: the Assignment Engine's benchmarks, on embedded servers on loopback.
+
+Runs the benchmarks named by --only (all by default) one after the other, each
+on a stack of its own, and prints each one's tables. Every figure goes to a JSON
+file, and the tables replace the generated section of docs/benchmarks.md.
+PostgreSQL and NATS are embedded unless AE_DATABASE_URL and AE_NATS_URL are set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import logging
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("assignment_engine.devstack.bench")
+
+QUIET_LOGGERS = (
+    "assignment_engine.devstack.servers",
+    "assignment_engine.devstack.stack",
+    "assignment_engine.devstack.testing",
+    "assignment_engine.core.migrate",
+    "assignment_engine.core.bootstrap",
+)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from assignment_engine.devstack.bench.options import BENCHMARKS
+
+    parser = argparse.ArgumentParser(prog="ae-bench", description=__doc__)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="shorter runs, scale sizes 500 and 5000, SLA sizes 5,000 and 100,000, a 60 s soak",
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(BENCHMARKS),
+        help=f"comma-separated benchmarks to run, of {','.join(BENCHMARKS)} (default: all)",
+    )
+    parser.add_argument(
+        "--sizes", help="staff counts of the scale benchmark, e.g. 500,5000,50000"
+    )
+    parser.add_argument(
+        "--sla-sizes", help="active clocks of the SLA pass benchmark, e.g. 5000,100000"
+    )
+    parser.add_argument(
+        "--soak-s", type=float, help="length of the memory soak in seconds"
+    )
+    parser.add_argument(
+        "--rounds", type=int, help="alternating rounds of the throughput benchmark"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="JSON file for every figure (default: bench-results/<UTC timestamp>.json)",
+    )
+    parser.add_argument(
+        "--docs",
+        type=Path,
+        default=Path("docs/benchmarks.md"),
+        help="Markdown file whose generated section is rewritten (default: docs/benchmarks.md)",
+    )
+    parser.add_argument(
+        "--no-docs", action="store_true", help="leave the Markdown file alone"
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="JSON",
+        help="results file of an earlier run whose benchmarks not named by --only "
+        "are copied into this run's file and tables, marked with their run",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run a sampling profiler in every service and write its counts under DIR",
+    )
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(BENCHMARKS))
+    if unknown:
+        parser.error(
+            f"--only names unknown benchmarks {unknown}; expected some of {list(BENCHMARKS)}"
+        )
+    args.only = [name for name in BENCHMARKS if name in chosen]
+    return args
+
+
+def _int_list(text: str, option: str) -> tuple[int, ...]:
+    try:
+        values = tuple(
+            int(part.replace("_", "")) for part in text.split(",") if part.strip()
+        )
+    except ValueError:
+        raise SystemExit(
+            f"{option}={text!r} is invalid; expected integers separated by commas"
+        ) from None
+    if not values or min(values) <= 0:
+        raise SystemExit(f"{option}={text!r} is invalid; expected positive integers")
+    return values
+
+
+def build_options(args: argparse.Namespace) -> Any:
+    from assignment_engine.devstack.bench.options import Options
+
+    options = Options.quick_run() if args.quick else Options()
+    changes: dict[str, Any] = {}
+    if args.sizes:
+        changes["sizes"] = _int_list(args.sizes, "--sizes")
+    if args.sla_sizes:
+        changes["sla_sizes"] = _int_list(args.sla_sizes, "--sla-sizes")
+    if args.soak_s is not None:
+        changes["soak_s"] = args.soak_s
+    if args.rounds is not None:
+        changes["rounds"] = max(1, args.rounds)
+    return dataclasses.replace(options, **changes)
+
+
+def machine_info() -> dict[str, Any]:
+    from assignment_engine.devstack.bench.pgbench import pgbench_binary
+    from assignment_engine.devstack.servers import nats_server_binary, postgres_bin_path
+
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+
+    def version(command: list[str]) -> str:
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=10, check=False
+            )
+        except OSError as error:
+            return f"unknown ({error})"
+        return done.stdout.strip() or done.stderr.strip()
+
+    return {
+        "cores": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(
+            os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1
+        ),
+        "python": platform.python_version(),
+        "postgres": version([str(postgres_bin_path() / "postgres"), "--version"]),
+        "pgbench": version([str(pgbench_binary()), "--version"]),
+        "nats": version([str(nats_server_binary()), "--version"]),
+        "external_database": bool(os.environ.get("AE_DATABASE_URL")),
+        "external_nats": bool(os.environ.get("AE_NATS_URL")),
+    }
+
+
+def _clean(value: Any) -> Any:
+    """Replace NaN and infinities by None, so the file is strict JSON."""
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dict):
+        return {str(key): _clean(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(item) for item in value]
+    return value
+
+
+def render(results: dict[str, Any]) -> str:
+    from assignment_engine.devstack.bench import report
+
+    machine = results["machine"]
+    lines = [
+        f"Run of {results['started_at']} with `{results['command']}` on {machine['cores']} "
+        f"cores ({machine['cpu_model']}), {machine['memory_gib']} GiB, Python "
+        f"{machine['python']}, {machine['postgres']}, {machine['nats']}; "
+        f"{'quick' if results['options']['quick'] else 'full'} run, "
+        f"{results.get('elapsed_s', 0):,.0f} s in all.",
+    ]
+    sections: dict[str, Callable[[dict[str, Any]], str]] = {
+        "throughput": report.throughput_section,
+        "scale": report.scale_section,
+        "sla": report.sla_section,
+        "drain": report.drain_section,
+    }
+    for name, section in sections.items():
+        data = results["benchmarks"].get(name)
+        if data is None:
+            continue
+        if "error" in data:
+            lines.append(f"### {name}\n\nFailed: `{data['error']}`")
+            continue
+        lines.append(section(data))
+        load = data.get("load_average", {})
+        before = load.get("before", [None])[0]
+        after = load.get("after", [None])[0]
+        origin = f" in the run of {data['from_run']}" if "from_run" in data else ""
+        lines.append(
+            f"({name} took {data.get('elapsed_s', 0):,.0f} s{origin}; 1-minute load "
+            f"average {before} before and {after} after.)"
+        )
+    lines.append(report.memory_section(_memory_view(results["benchmarks"])))
+    return "\n\n".join(lines)
+
+
+def _memory_view(benchmarks: dict[str, Any]) -> dict[str, Any]:
+    peaks: dict[str, dict[str, float]] = {}
+    if "peak_rss_mib" in benchmarks.get("throughput", {}):
+        peaks["throughput"] = benchmarks["throughput"]["peak_rss_mib"]
+    for row in benchmarks.get("scale", {}).get("sizes", []):
+        peaks[f"scale {row['staff']:,} staff"] = row["peak_rss_mib"]
+    detection = benchmarks.get("sla", {}).get("detection")
+    if detection:
+        peaks["sla detection"] = detection["peak_rss_mib"]
+    if "peak_rss_mib" in benchmarks.get("drain", {}):
+        peaks["drain"] = benchmarks["drain"]["peak_rss_mib"]
+    memory = benchmarks.get("memory", {})
+    return {"peaks": peaks, "soak": memory if "rss" in memory else None}
+
+
+async def run_all(
+    args: argparse.Namespace, options: Any, output: Path
+) -> dict[str, Any]:
+    from assignment_engine.devstack.bench import drain, memory, scale, sla, throughput
+
+    runners: dict[str, Callable[[Any], Awaitable[dict[str, Any]]]] = {
+        "throughput": throughput.run,
+        "scale": scale.run,
+        "sla": sla.run,
+        "drain": drain.run,
+        "memory": memory.soak,
+    }
+    began = time.perf_counter()
+    results: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["ae-bench", *sys.argv[1:]]),
+        "machine": machine_info(),
+        "options": dataclasses.asdict(options),
+        "benchmarks": {},
+    }
+    if args.keep is not None:
+        earlier = json.loads(await asyncio.to_thread(args.keep.read_text))
+        for name, data in earlier.get("benchmarks", {}).items():
+            if name not in args.only:
+                data["from_run"] = f"{earlier['started_at']} (`{earlier['command']}`)"
+                results["benchmarks"][name] = data
+    for name in (n for n in runners if n in args.only):
+        logger.info("benchmark %s: starting", name)
+        load_before = os.getloadavg()
+        started = time.perf_counter()
+        try:
+            results["benchmarks"][name] = await runners[name](options)
+        except Exception as error:
+            logger.error(
+                "benchmark %s failed: %s\n%s", name, error, traceback.format_exc()
+            )
+            results["benchmarks"][name] = {"error": f"{type(error).__name__}: {error}"}
+        logger.info(
+            "benchmark %s: finished in %.0f s", name, time.perf_counter() - started
+        )
+        # 1, 5 and 15 minute load averages: other work on the machine shows here.
+        results["benchmarks"][name]["load_average"] = {
+            "before": [round(value, 2) for value in load_before],
+            "after": [round(value, 2) for value in os.getloadavg()],
+        }
+        results["elapsed_s"] = round(time.perf_counter() - began, 1)
+        await asyncio.to_thread(write_json, output, results)
+    return results
+
+
+def write_json(path: Path, results: dict[str, Any]) -> None:
+    path.write_text(json.dumps(_clean(results), indent=1, default=str))
+
+
+def main(argv: list[str] | None = None) -> int:
+    # gRPC reads its verbosity at import; its fork notices would fill the output.
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    import uvloop
+
+    from assignment_engine.devstack.bench import session
+
+    options = build_options(args)
+    if args.profile is not None:
+        session.profile_root = args.profile.resolve()
+    output = args.output or Path("bench-results") / (
+        datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ".json"
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    results = uvloop.run(run_all(args, options, output))
+    text = render(_clean(results))
+    print(text)
+    if not args.no_docs:
+        from assignment_engine.devstack.bench.tables import write_section
+
+        write_section(args.docs, text)
+    print(f"\nresults: {output}")
+    failed = [name for name, data in results["benchmarks"].items() if "error" in data]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
