@@ -23,8 +23,8 @@ from assignment_engine.availability.config import AvailabilitySettings
 from assignment_engine.core.config import CommonSettings
 from assignment_engine.core.runtime import ServiceRuntime
 from assignment_engine.devstack.testing import (
-    auth_settings_for_tests,
     authorized_channel,
+    common_settings_for_tests,
 )
 from assignment_engine.queue import app as queue_app
 from assignment_engine.queue.config import QueueSettings
@@ -33,17 +33,7 @@ from assignment_engine.sla_monitor.config import SlaMonitorSettings
 
 
 def common_settings(database_url: str, nats_url: str, prefix: str) -> CommonSettings:
-    return CommonSettings(
-        database_url=database_url,
-        nats_url=nats_url,
-        subject_prefix=prefix,
-        bind_host="127.0.0.1",
-        db_pool_min=1,
-        db_pool_max=10,
-        grpc_max_message_bytes=4 * 1024 * 1024,
-        log_level="INFO",
-        auth=auth_settings_for_tests(),
-    )
+    return common_settings_for_tests(database_url, nats_url, prefix)
 
 
 def assigner_settings(common: CommonSettings) -> AssignerSettings:

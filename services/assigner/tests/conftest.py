@@ -15,8 +15,8 @@ from assignment_engine.assigner.scoring import DEFAULT_MIN_SKILL_MATCHES, Weight
 from assignment_engine.core.config import CommonSettings
 from assignment_engine.core.runtime import ServiceRuntime
 from assignment_engine.devstack.testing import (
-    auth_settings_for_tests,
     authorized_channel,
+    common_settings_for_tests,
 )
 
 
@@ -30,17 +30,7 @@ class RunningAssigner:
 def common_settings(
     database_url: str, nats_url: str, prefix: str, pool_max: int = 10
 ) -> CommonSettings:
-    return CommonSettings(
-        database_url=database_url,
-        nats_url=nats_url,
-        subject_prefix=prefix,
-        bind_host="127.0.0.1",
-        db_pool_min=1,
-        db_pool_max=pool_max,
-        grpc_max_message_bytes=4 * 1024 * 1024,
-        log_level="INFO",
-        auth=auth_settings_for_tests(),
-    )
+    return common_settings_for_tests(database_url, nats_url, prefix, pool_max=pool_max)
 
 
 @pytest.fixture

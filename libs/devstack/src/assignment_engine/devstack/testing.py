@@ -36,6 +36,7 @@ from assignment_engine.core.bootstrap import (
     DEFAULT_UNIT_ID,
     ensure_admin,
 )
+from assignment_engine.core.config import CommonSettings
 from assignment_engine.devstack.servers import EmbeddedNats, EmbeddedPostgres
 
 logger = logging.getLogger(__name__)
@@ -268,6 +269,23 @@ TEST_JWT_SECRET = b"assignment-engine-test-secret-0123456789abcdef"
 
 def auth_settings_for_tests() -> AuthSettings:
     return AuthSettings.for_secret(TEST_JWT_SECRET)
+
+
+def common_settings_for_tests(
+    database_url: str, nats_url: str, prefix: str, *, pool_max: int = 10
+) -> CommonSettings:
+    """Settings of a service started in-process by a test, on loopback."""
+    return CommonSettings(
+        database_url=database_url,
+        nats_url=nats_url,
+        subject_prefix=prefix,
+        bind_host="127.0.0.1",
+        db_pool_min=1,
+        db_pool_max=pool_max,
+        grpc_max_message_bytes=4 * 1024 * 1024,
+        log_level="INFO",
+        auth=auth_settings_for_tests(),
+    )
 
 
 def token_for(
