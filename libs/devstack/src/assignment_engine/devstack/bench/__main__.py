@@ -60,6 +60,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--soak-s", type=float, help="length of the memory soak in seconds"
     )
     parser.add_argument(
+        "--soak-rate",
+        type=float,
+        help="submissions per second offered during the soak (default 200)",
+    )
+    parser.add_argument(
         "--rounds", type=int, help="alternating rounds of the throughput benchmark"
     )
     parser.add_argument(
@@ -125,6 +130,12 @@ def build_options(args: argparse.Namespace) -> Any:
         changes["sla_sizes"] = _int_list(args.sla_sizes, "--sla-sizes")
     if args.soak_s is not None:
         changes["soak_s"] = args.soak_s
+    if args.soak_rate is not None:
+        if args.soak_rate <= 0:
+            raise SystemExit(
+                f"--soak-rate={args.soak_rate} is invalid; expected a positive rate"
+            )
+        changes["soak_rate"] = args.soak_rate
     if args.rounds is not None:
         changes["rounds"] = max(1, args.rounds)
     return dataclasses.replace(options, **changes)

@@ -98,6 +98,9 @@ class LoadResult:
             "assignments_per_s": self.assigned / self.duration_s
             if self.duration_s
             else 0.0,
+            "whole_run_assignments_per_s": self.total_assigned / self.wall_s
+            if self.wall_s
+            else 0.0,
             "replies_per_s": (self.assigned + self.queued) / self.duration_s
             if self.duration_s
             else 0.0,
