@@ -50,7 +50,7 @@ _current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
 
 @dataclass(frozen=True)
 class Caller:
-    """Who made the current call, as the verified token says."""
+    """The caller of the current RPC, as named by its verified token."""
 
     subject: str
     role: str
@@ -232,7 +232,7 @@ def mint_token(
 
 
 def current_caller() -> Caller:
-    """The caller of the RPC being handled; Unauthenticated outside one."""
+    """Return the caller of the RPC being handled, or raise Unauthenticated outside one."""
     caller = _current_caller.get()
     if caller is None:
         raise Unauthenticated("no authenticated caller")

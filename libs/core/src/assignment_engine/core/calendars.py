@@ -154,7 +154,7 @@ def weekly(
     end: time | None,
     holidays: Sequence[tuple[date, date]] = (),
 ) -> BusinessCalendar:
-    """A calendar with the same working interval on each of `weekdays`."""
+    """Build a calendar with the same working interval on each of `weekdays`."""
     interval = WorkingInterval(start, end)
     return BusinessCalendar(
         timezone, {day: (interval,) for day in weekdays}, tuple(holidays)
@@ -181,8 +181,8 @@ def from_rows(
 ) -> BusinessCalendar:
     """Build a calendar from its stored form (the jsonb columns of business_calendars).
 
-    `hours` holds {"weekday": 1..7 (ISO, 1 is Monday), "start": "HH:MM", "end":
-    "HH:MM" or "24:00"}; `holidays` holds {"first": date, "last": date, "name": ...}
+    `hours` contains {"weekday": 1..7 (ISO, 1 is Monday), "start": "HH:MM", "end":
+    "HH:MM" or "24:00"}; `holidays` contains {"first": date, "last": date, "name": ...}
     with ISO dates.
     """
     by_day: dict[int, list[WorkingInterval]] = {}

@@ -144,7 +144,7 @@ async def resolve(
 
 
 def matrix_markdown() -> str:
-    """The matrix as the Markdown table README.md shows."""
+    """Render the matrix as the Markdown table that README.md contains."""
     lines = [
         "| action | staff | supervisor | admin | service |",
         "|---|---|---|---|---|",

@@ -92,7 +92,7 @@ class ServiceRuntime:
         self.tasks.append(asyncio.create_task(supervised(), name=f"{self.name}:{name}"))
 
     def open_client(self, target: str) -> grpc.aio.Channel:
-        """A channel to another service, presenting this service's identity."""
+        """Open a channel to another service that presents this service's identity."""
         token = ServiceToken(self.settings.auth, self.name)
         channel = open_channel(
             target,

@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     began = time.monotonic()
-    # The source line below already says why a log was not found or downloaded.
+    # The source line printed below already explains why no log was found or downloaded.
     logging.getLogger("assignment_engine.devstack.log_source").setLevel(logging.ERROR)
     demo = load_demo_input(
         args.log, start=args.start, days=args.days, wip_limit=args.wip_limit

@@ -1,4 +1,4 @@
-"""What the demo prints at the end: counts, utilisation, latency, SLA, invariants."""
+"""The demo's closing report: counts, utilisation, latency, SLA and invariants."""
 
 from __future__ import annotations
 

@@ -174,7 +174,7 @@ class Stack:
         return self.services[name].address
 
     def token(self, subject: str, role: str, ttl_s: float = 3600) -> str:
-        """A token the running services accept, for `subject` in `role`."""
+        """Return a token the running services accept, for `subject` in `role`."""
         return mint_token(
             AuthSettings.for_secret(self.jwt_secret.encode()), subject, role, ttl_s
         )

@@ -291,14 +291,14 @@ def common_settings_for_tests(
 def token_for(
     subject: str = ROOT_ADMIN_ID, role: str = "admin", ttl_s: float = 3600
 ) -> str:
-    """A valid test token for `subject` in `role`."""
+    """Return a valid test token for `subject` in `role`."""
     return mint_token(auth_settings_for_tests(), subject, role, ttl_s)
 
 
 def authorized_channel(
     target: str, subject: str = ROOT_ADMIN_ID, role: str = "admin"
 ) -> grpc.aio.Channel:
-    """An insecure channel whose calls carry a token for `subject` in `role`."""
+    """Open an insecure channel whose calls carry a token for `subject` in `role`."""
     token = token_for(subject, role)
     return grpc.aio.insecure_channel(
         target, interceptors=[BearerInterceptor(lambda: token)]
@@ -308,7 +308,7 @@ def authorized_channel(
 async def create_template_database(admin_url: str) -> str:
     """Create a database `ae_test_<random>_tpl` holding the migrated schema.
 
-    The template also holds the admin `root` (unit `engine-ops`, WIP limit 0), whom
+    The template also contains the admin `root` (unit `engine-ops`, WIP limit 0), whom
     test clients call as by default. Returns its name. The database is marked as a template that accepts no
     connections, so a stray session cannot block cloning it. Drop it with
     drop_template_database().
