@@ -1,4 +1,7 @@
-"""One trace follows a completion through NATS to the next queued item's assignment."""
+"""One trace follows a completion through NATS to the next queued item's assignment.
+
+Each database transaction is one span; statements have none unless asked for.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from opentelemetry.trace import SpanKind
 from assignment_engine.api.v1 import assigner_pb2 as pb
 from assignment_engine.api.v1 import common_pb2
 from assignment_engine.core import telemetry
+from assignment_engine.core.db import create_pool, run_in_transaction
 from assignment_engine.devstack import seeding
 
 from .conftest import Engine
@@ -86,7 +90,41 @@ async def test_trace__completion_reaches_next_assignment_through_nats(
     assert [s.context.trace_id for s in consume] == [trace_id]
     assert [s.context.trace_id for s in offer] == [trace_id]
     assert any(s.context.trace_id == trace_id for s in database)
+    transactions = [
+        s
+        for s in spans_named("transaction complete assignment")
+        if s.context.trace_id == trace_id
+    ]
+    assert len(transactions) == 1
+    assert transactions[0].attributes["db.system"] == "postgresql"
+    assert transactions[0].attributes["ae.transaction.attempts"] == 1
+    assert not [s for s in database if s.attributes and "db.statement" in s.attributes]
     assert (
         await db.fetchval("SELECT state FROM work_items WHERE external_id = 'b'")
         == "assigned"
     )
+
+
+async def test_transaction_span__counts_the_attempts_of_a_retried_conflict(
+    database_url: str,
+) -> None:
+    pool = await create_pool(database_url, min_size=1, max_size=1)
+    attempts = 0
+
+    async def work(conn: asyncpg.Connection) -> int:
+        nonlocal attempts
+        attempts += 1
+        value: int = await conn.fetchval("SELECT 41 + $1::int", attempts)
+        if attempts == 1:
+            raise asyncpg.SerializationError("could not serialize access")
+        return value
+
+    try:
+        EXPORTER.clear()
+        assert await run_in_transaction(pool, work, action="count twice") == 43
+    finally:
+        await pool.close()
+    [span] = spans_named("transaction count twice")
+    assert span.kind == SpanKind.CLIENT
+    assert span.attributes["ae.transaction.attempts"] == 2
+    assert span.status.is_ok

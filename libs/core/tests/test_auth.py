@@ -64,6 +64,37 @@ def test_hmac__expiry_within_leeway_is_accepted() -> None:
     assert TokenVerifier(HMAC).verify(token).subject == "ana"
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_verified_token__expires_while_remembered() -> None:
+    clock = Clock()
+    verifier = TokenVerifier(HMAC, clock=clock)
+    token = mint_token(HMAC, "ana", "staff", ttl_s=60)
+    assert verifier.verify(token) == Caller("ana", "staff")
+    clock.now += 60 + HMAC.leeway_s - 1
+    assert verifier.verify(token) == Caller("ana", "staff")
+    clock.now += 2
+    assert rejected(verifier, token) == "token expired"
+    assert rejected(verifier, token) == "token expired"
+
+
+def test_verified_tokens__beyond_the_cache_size_are_still_verified() -> None:
+    verifier = TokenVerifier(HMAC, cache_size=4)
+    tokens = [mint_token(HMAC, f"s{index}", "staff", ttl_s=60) for index in range(10)]
+    for _ in range(2):
+        for index, token in enumerate(tokens):
+            assert verifier.verify(token) == Caller(f"s{index}", "staff")
+    assert len(verifier._verified) <= 4
+    forged = tokens[0][:-2] + ("AA" if not tokens[0].endswith("AA") else "BB")
+    assert rejected(verifier, forged) == "token signature is invalid"
+
+
 def test_hmac__not_before_in_the_future_is_rejected() -> None:
     token = jwt.encode(claims(nbf=int(time.time()) + 600), SECRET, algorithm="HS256")
 

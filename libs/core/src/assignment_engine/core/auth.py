@@ -35,6 +35,8 @@ DEFAULT_AUDIENCE = "assignment-engine"
 DEFAULT_LEEWAY_S = 30.0
 MIN_SECRET_BYTES = 32
 SERVICE_TOKEN_TTL_S = 600
+# Valid tokens a verifier remembers, so each is checked in full once.
+DEFAULT_VERIFIED_CACHE_SIZE = 4096
 # Methods anyone may call: health checks (for probes) and reflection.
 OPEN_METHOD_PREFIXES = (
     "/grpc.health.v1.Health/",
@@ -139,12 +141,45 @@ def _read_secret() -> bytes:
 
 
 class TokenVerifier:
-    def __init__(self, settings: AuthSettings) -> None:
+    """Checks bearer tokens, remembering each valid one until it expires.
+
+    A client sends the same token with every call until it renews it, so a token
+    whose signature and claims were checked once is only checked for expiry on
+    later calls. At most `cache_size` tokens are remembered.
+    """
+
+    def __init__(
+        self,
+        settings: AuthSettings,
+        *,
+        cache_size: int = DEFAULT_VERIFIED_CACHE_SIZE,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings
         self._keys = jwt.PyJWKSet.from_dict(settings.jwks) if settings.jwks else None
+        self._cache_size = cache_size
+        self._clock = clock
+        # token -> (caller, expiry in epoch seconds, leeway included)
+        self._verified: dict[str, tuple[Caller, float]] = {}
 
     def verify(self, token: str) -> Caller:
         """Return the caller a valid token names; raise Unauthenticated otherwise."""
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            caller, expires_at = remembered
+            if self._clock() < expires_at:
+                return caller
+            raise Unauthenticated("token expired")
+        caller, expires_at = self._check(token)
+        if len(self._verified) >= self._cache_size:
+            # Forget the oldest half; dicts keep insertion order.
+            for stale in list(self._verified)[: self._cache_size // 2 + 1]:
+                del self._verified[stale]
+        self._verified[token] = (caller, expires_at)
+        return caller
+
+    def _check(self, token: str) -> tuple[Caller, float]:
+        """Verify signature and claims; return the caller and when the token expires."""
         settings = self.settings
         try:
             if self._keys is not None:
@@ -200,7 +235,7 @@ class TokenVerifier:
             raise Unauthenticated(
                 f"token role claim is invalid; expected one of {', '.join(ROLES)}"
             )
-        return Caller(subject, role)
+        return Caller(subject, role), float(claims["exp"]) + settings.leeway_s
 
 
 def mint_token(

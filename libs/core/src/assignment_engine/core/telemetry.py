@@ -1,4 +1,8 @@
-"""OpenTelemetry tracing for every hop: gRPC server and client, asyncpg, NATS.
+"""OpenTelemetry tracing for every hop: gRPC server and client, PostgreSQL, NATS.
+
+Every database transaction is a span (db.py). AE_TRACE_STATEMENTS=true adds a span
+for each statement through the asyncpg instrumentation, for finding a slow query;
+it is off by default because that span costs more CPU than most statements.
 
 The exporter follows the standard variables: OTEL_TRACES_EXPORTER (`otlp`,
 `console` or `none`, comma-separated), OTEL_EXPORTER_OTLP_PROTOCOL (`grpc` or
@@ -30,6 +34,8 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
+
+from assignment_engine.core.config import env_bool
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +77,16 @@ def _exporters() -> list[SpanExporter]:
 
 
 def setup_tracing(
-    service_name: str, *, extra_processors: list[SpanProcessor] | None = None
+    service_name: str,
+    *,
+    extra_processors: list[SpanProcessor] | None = None,
+    statement_spans: bool | None = None,
 ) -> TracerProvider:
-    """Install the process's tracer provider once and instrument asyncpg."""
+    """Install the process's tracer provider once.
+
+    `statement_spans` (default: AE_TRACE_STATEMENTS) also instruments asyncpg,
+    giving each statement a span.
+    """
     global _provider
     if _provider is not None:
         for processor in extra_processors or []:
@@ -88,7 +101,10 @@ def setup_tracing(
     for processor in extra_processors or []:
         provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
-    AsyncPGInstrumentor().instrument(tracer_provider=provider)
+    if statement_spans is None:
+        statement_spans = env_bool("AE_TRACE_STATEMENTS", False)
+    if statement_spans:
+        AsyncPGInstrumentor().instrument(tracer_provider=provider)
     _provider = provider
     return provider
 
