@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 
 import asyncpg
 import grpc
@@ -12,6 +13,7 @@ import pytest
 from assignment_engine.api.v1 import assigner_pb2 as pb
 from assignment_engine.api.v1 import common_pb2
 from assignment_engine.assigner.scoring import Candidate, Weights, rank
+from assignment_engine.assigner.store import queries as store_queries
 from assignment_engine.devstack import invariants, seeding
 
 from .conftest import RunningAssigner
@@ -217,12 +219,9 @@ async def test_ranking_sql__agrees_with_python_scoring(
         )
     required = ["s1", "s2", "s3"]
     weights = Weights()
-    store_queries = __import__(
-        "assignment_engine.assigner.store", fromlist=["queries"]
-    ).queries
 
     rows = await db.fetch(
-        store_queries.rank_candidates,
+        store_queries.rank_and_lock,
         required,
         "u1",
         1,
@@ -251,6 +250,67 @@ async def test_ranking_sql__agrees_with_python_scoring(
 
     assert [row["id"] for row in rows] == [c.staff_id for c, _ in expected]
     assert [row["score"] for row in rows] == [b.total for _, b in expected]
+
+
+async def test_takeable_sql__agrees_with_ranking_for_each_minimum(
+    db: asyncpg.Connection,
+) -> None:
+    generator = random.Random(11)
+    skills = [f"s{i}" for i in range(6)]
+    await seeding.add_unit(db, "u1")
+    for index in range(30):
+        wip = generator.choice([0, 1, 2, 3])
+        await seeding.add_staff(
+            db,
+            f"p{index:02d}",
+            "u1",
+            skills=generator.sample(skills, generator.randint(0, 3)),
+            wip_limit=wip,
+            availability=generator.choice(["available", "busy", "unavailable"]),
+            active_count=generator.randint(0, max(wip, 0)),
+        )
+    items: dict[uuid.UUID, list[str]] = {}
+    for index in range(40):
+        required = generator.sample(skills, generator.randint(0, 4))
+        item_id = uuid.uuid4()
+        await db.execute(
+            "INSERT INTO work_items (id, type, external_id, required_skills, priority, received_at, state) "
+            "VALUES ($1, 't', $2, $3, 3, now(), 'queued')",
+            item_id,
+            f"q{index}",
+            required,
+        )
+        await db.execute(
+            "INSERT INTO queue_entries (work_item_id, priority, required_skills) VALUES ($1, 3, $2)",
+            item_id,
+            required,
+        )
+        items[item_id] = required
+    unknown = uuid.uuid4()
+    weights = Weights()
+
+    for minimum in (0, 1, 2, 3):
+        rows = await db.fetch(store_queries.takeable_items, [*items, unknown], minimum)
+        takeable = {row["id"]: row["takeable"] for row in rows}
+        assert {row["id"]: row["queued"] for row in rows} == {
+            **{item_id: True for item_id in items},
+            unknown: False,
+        }
+        assert takeable[unknown] is False
+        for item_id, required in items.items():
+            ranked = await db.fetch(
+                store_queries.rank_and_lock,
+                required,
+                None,
+                minimum,
+                weights.skills,
+                weights.capacity,
+                weights.availability,
+                weights.unit,
+                100,
+            )
+            assert takeable[item_id] == bool(ranked), (minimum, required)
+    assert any(takeable.values()) and not all(takeable.values())
 
 
 async def test_concurrent__two_items_to_one_person_under_limit_both_assigned(

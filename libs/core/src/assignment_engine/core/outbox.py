@@ -37,6 +37,7 @@ MAX_BACKOFF_S = 5.0
 
 
 def _prepare_event(event: Message) -> tuple[uuid.UUID, bytes, dict[str, str]]:
+    """Fill the event's id and time, and return its id, bytes and headers."""
     event_id = uuid.UUID(event.event_id) if event.event_id else uuid.uuid4()  # type: ignore[attr-defined]
     event.event_id = str(event_id)  # type: ignore[attr-defined]
     occurred_at: Timestamp = event.occurred_at  # type: ignore[attr-defined]
@@ -56,6 +57,18 @@ async def add_event(conn: asyncpg.Connection, name: str, event: Message) -> uuid
     event_id, payload, headers = _prepare_event(event)
     await conn.execute(queries.insert_event, event_id, name, payload, headers)
     return event_id
+
+
+def event_row(
+    name: str, event: Message
+) -> tuple[uuid.UUID, str, bytes, dict[str, str]]:
+    """Return the outbox columns (event_id, subject, payload, headers) of `event`.
+
+    For a statement that inserts the outbox row itself, together with the change
+    the event describes; it fills the message as `add_event` does.
+    """
+    event_id, payload, headers = _prepare_event(event)
+    return event_id, name, payload, headers
 
 
 async def add_events(

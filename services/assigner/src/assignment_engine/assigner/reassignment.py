@@ -74,7 +74,7 @@ def _breakdown(
 ) -> Breakdown:
     """Score `person` for `item` on their locked row, as a decision would."""
     required = list(item["required_skills"])
-    # Counted like rank_candidates in store.sql: each of the person's skills that
+    # Counted like rank_and_lock in store.sql: each of the person's skills that
     # the item requires, repeats included.
     matched = sum(1 for skill in person["skills"] if skill in required)
     candidate = Candidate(

@@ -415,8 +415,8 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServiceServicer):
         principal.require(Action.OFFER_QUEUED)
         response = assigner_pb2.OfferQueuedItemsResponse()
         assigned_any = False
-        for work_item_id in ids:
-            result = await self.store.offer_queued(work_item_id)
+        for result in await self.store.offer_many(ids):
+            work_item_id = result.work_item_id
             assigned_any = assigned_any or result.outcome == "assigned"
             response.results.append(
                 assigner_pb2.OfferResult(

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -29,10 +31,10 @@ from assignment_engine.assigner.reassignment import (
 )
 from assignment_engine.assigner.scoring import Breakdown, Candidate, score
 from assignment_engine.core import logs, subjects
-from assignment_engine.core.calendars import load_calendar
+from assignment_engine.core.calendars import from_rows
 from assignment_engine.core.db import run_in_transaction
 from assignment_engine.core.errors import FailedPrecondition, NotFound
-from assignment_engine.core.outbox import add_event
+from assignment_engine.core.outbox import add_event, event_row
 from assignment_engine.core.permissions import Action, Principal
 from assignment_engine.core.sla_clock import compute_deadlines
 from assignment_engine.core.sql import load_queries
@@ -64,13 +66,16 @@ class Decision:
     assignment_id: uuid.UUID | None
     winner: Breakdown | None
     candidates: list[Breakdown] = field(default_factory=list)
+    winner_unit_id: str | None = None
 
 
 @dataclass(frozen=True)
 class SubmitResult:
-    work_item: asyncpg.Record
+    """A work item and its assignment, as rows of work_items and get_assignment."""
+
+    work_item: Mapping[str, Any]
     created: bool
-    assignment: asyncpg.Record | None
+    assignment: Mapping[str, Any] | None
     deadline: datetime | None
 
 
@@ -93,6 +98,19 @@ def _candidate(row: asyncpg.Record, matched_skills: int) -> Candidate:
     )
 
 
+def _locked_candidate(row: asyncpg.Record) -> Candidate:
+    """The candidate of a rank_and_lock row, with the values read under its lock."""
+    return Candidate(
+        staff_id=row["id"],
+        unit_id=row["locked_unit_id"],
+        availability=row["locked_availability"],
+        wip_limit=row["locked_wip_limit"],
+        active_count=row["locked_active_count"],
+        last_assigned_at=row["locked_last_assigned_at"],
+        matched_skills=row["matched_skills"],
+    )
+
+
 class AssignerStore:
     def __init__(self, pool: asyncpg.Pool, settings: AssignerSettings) -> None:
         self.pool = pool
@@ -111,19 +129,35 @@ class AssignerStore:
     async def _submit(
         self, conn: asyncpg.Connection, item: NewWorkItem
     ) -> SubmitResult:
-        if item.target_unit_id is not None and not await conn.fetchval(
-            queries.unit_exists, item.target_unit_id
-        ):
-            raise NotFound(f"unit {item.target_unit_id!r} not found (target_unit_id)")
-        policy = await conn.fetchrow(
-            queries.find_policy, item.type, item.priority, item.target_unit_id
+        context = await conn.fetchrow(
+            queries.intake_context, item.type, item.priority, item.target_unit_id
         )
-        if policy is None:
+        if not context["unit_exists"]:
+            raise NotFound(f"unit {item.target_unit_id!r} not found (target_unit_id)")
+        if context["resolution_target"] is None:
             raise FailedPrecondition(
                 f"no SLA policy covers type {item.type!r} at priority {item.priority}; "
                 "create one, or a '*' fallback"
             )
+        calendar = (
+            from_rows(
+                context["calendar_timezone"],
+                context["calendar_hours"],
+                context["calendar_holidays"],
+            )
+            if context["calendar_id"] is not None
+            else None
+        )
+        deadlines = compute_deadlines(
+            item.received_at,
+            context["resolution_target"],
+            context["warning_fraction"],
+            calendar,
+        )
         work_item_id = uuid.uuid4()
+        received = events_pb2.WorkItemReceived(work_item_id=str(work_item_id))
+        received.warning_at.FromDatetime(deadlines.warning_at)
+        received.deadline.FromDatetime(deadlines.deadline)
         inserted = await conn.fetchval(
             queries.insert_work_item,
             work_item_id,
@@ -134,7 +168,12 @@ class AssignerStore:
             item.target_unit_id,
             item.priority,
             item.received_at,
-            "queued",
+            context["resolution_target"],
+            context["warning_fraction"],
+            deadlines.warning_at,
+            deadlines.deadline,
+            context["calendar_id"],
+            *event_row(subjects.WORK_ITEM_RECEIVED, received),
         )
         if inserted is None:
             existing = await conn.fetchrow(
@@ -143,60 +182,53 @@ class AssignerStore:
             assert existing is not None
             return await self._existing(conn, existing)
 
-        calendar = await load_calendar(conn, policy["calendar_id"])
-        deadlines = compute_deadlines(
-            item.received_at,
-            policy["resolution_target"],
-            policy["warning_fraction"],
-            calendar,
-        )
-        await conn.execute(
-            queries.insert_clock,
-            work_item_id,
-            policy["resolution_target"],
-            policy["warning_fraction"],
-            item.received_at,
-            deadlines.warning_at,
-            deadlines.deadline,
-            policy["calendar_id"],
-        )
-        received = events_pb2.WorkItemReceived(work_item_id=str(work_item_id))
-        received.warning_at.FromDatetime(deadlines.warning_at)
-        received.deadline.FromDatetime(deadlines.deadline)
-        await add_event(conn, subjects.WORK_ITEM_RECEIVED, received)
-
+        row = {
+            "id": work_item_id,
+            "type": item.type,
+            "external_id": item.external_id,
+            "title": item.title,
+            "required_skills": item.required_skills,
+            "target_unit_id": item.target_unit_id,
+            "priority": item.priority,
+            "received_at": item.received_at,
+            "state": "queued",
+        }
         decision = await self._decide(
             conn, work_item_id, item.required_skills, item.target_unit_id
         )
-        if decision.assignment_id is not None:
-            await self._record_assignment(conn, work_item_id, decision, "assigned")
-        else:
+        if decision.assignment_id is None:
+            queued = events_pb2.WorkItemQueued(
+                work_item_id=str(work_item_id), priority=item.priority
+            )  # type: ignore[arg-type]
             await conn.execute(
-                queries.insert_queue_entry,
+                queries.record_queued,
                 work_item_id,
                 item.priority,
                 item.target_unit_id,
                 item.required_skills,
-            )
-            await conn.execute(
-                queries.insert_decision,
-                work_item_id,
-                None,
-                "queued",
                 ENGINE_ACTOR,
                 "no eligible staff member has room",
-                [],
+                *event_row(subjects.WORK_ITEM_QUEUED, queued),
             )
-            queued = events_pb2.WorkItemQueued(
-                work_item_id=str(work_item_id), priority=item.priority
-            )  # type: ignore[arg-type]
-            await add_event(conn, subjects.WORK_ITEM_QUEUED, queued)
-        row = await conn.fetchrow(queries.get_work_item, work_item_id)
-        assignment = (
-            await conn.fetchrow(queries.get_assignment, decision.assignment_id)
-            if decision.assignment_id
-            else None
+            return SubmitResult(row, True, None, deadlines.deadline)
+        assigned_at = await self._record_assignment(
+            conn, work_item_id, decision, "assigned"
         )
+        row["state"] = "assigned"
+        assert decision.winner is not None
+        assignment = {
+            **row,
+            "id": decision.assignment_id,
+            "work_item_id": work_item_id,
+            "assignee_id": decision.winner.staff_id,
+            "assignee_unit_id": decision.winner_unit_id,
+            "status": "assigned",
+            "score": decision.winner.total,
+            "assigned_at": assigned_at,
+            "started_at": None,
+            "ended_at": None,
+            "deadline": deadlines.deadline,
+        }
         return SubmitResult(row, True, assignment, deadlines.deadline)
 
     async def _existing(
@@ -222,13 +254,17 @@ class AssignerStore:
         required_skills: list[str],
         target_unit_id: str | None,
     ) -> Decision:
-        """Pick, lock and load the best eligible person; no assignee when nobody fits."""
+        """Pick and lock the best eligible person; no assignee when nobody fits.
+
+        The caller records the assignment (`_record_assignment`), which counts it
+        in the locked person's load.
+        """
         settings = self.settings
         weights = settings.weights
         required = len(required_skills)
         for round_number in range(1, MAX_DECISION_ROUNDS + 1):
             rows = await conn.fetch(
-                queries.rank_candidates,
+                queries.rank_and_lock,
                 required_skills,
                 target_unit_id,
                 settings.min_skill_matches,
@@ -240,25 +276,16 @@ class AssignerStore:
             )
             if not rows:
                 return Decision(None, None)
-            matched = {row["id"]: row["matched_skills"] for row in rows}
-            ranked = [
-                score(
-                    _candidate(row, row["matched_skills"]),
-                    required,
-                    target_unit_id,
-                    weights,
-                )
-                for row in rows
-            ]
-            locked = None
-            for row in rows:
-                locked = await conn.fetchrow(queries.lock_candidate_nowait, row["id"])
-                if locked is not None:
-                    break
+            locked = next(
+                (_locked_candidate(row) for row in rows if row["locked"]), None
+            )
             if locked is None:
                 # Every candidate is held by a concurrent decision: wait for the
                 # best one, whose row is re-checked once the holder commits.
-                locked = await conn.fetchrow(queries.lock_candidate_wait, rows[0]["id"])
+                best = rows[0]
+                waited = await conn.fetchrow(queries.lock_candidate_wait, best["id"])
+                if waited is not None:
+                    locked = _candidate(waited, best["matched_skills"])
             if locked is None:
                 logger.debug(
                     "candidates filled up during the decision; ranking again",
@@ -270,23 +297,18 @@ class AssignerStore:
                 )
                 continue
             # Score the winner on its locked row, which may have changed since ranking.
-            winner = score(
-                _candidate(locked, matched[locked["id"]]),
-                required,
-                target_unit_id,
-                weights,
-            )
-            runners_up = [b for b in ranked if b.staff_id != winner.staff_id]
-            assignment_id = uuid.uuid4()
-            await conn.execute(
-                queries.insert_assignment,
-                assignment_id,
-                work_item_id,
-                winner.staff_id,
-                winner.total,
-            )
-            await conn.execute(queries.add_load, winner.staff_id)
-            return Decision(assignment_id, winner, [winner, *runners_up])
+            winner = score(locked, required, target_unit_id, weights)
+            runners_up = [
+                score(
+                    _candidate(row, row["matched_skills"]),
+                    required,
+                    target_unit_id,
+                    weights,
+                )
+                for row in rows
+                if row["id"] != winner.staff_id
+            ]
+            return Decision(uuid.uuid4(), winner, [winner, *runners_up], locked.unit_id)
         logger.warning(
             "no candidate could be locked after %d rounds; queueing",
             MAX_DECISION_ROUNDS,
@@ -300,26 +322,26 @@ class AssignerStore:
         work_item_id: uuid.UUID,
         decision: Decision,
         kind: str,
-    ) -> None:
+    ) -> datetime:
+        """Write the decided assignment and its event; return its assigned_at."""
         assert decision.assignment_id is not None and decision.winner is not None
-        await conn.execute(queries.set_work_item_state, work_item_id, "assigned")
-        await conn.execute(queries.delete_queue_entry, work_item_id)
-        await conn.execute(
-            queries.insert_decision,
-            work_item_id,
-            decision.assignment_id,
-            kind,
-            ENGINE_ACTOR,
-            "",
-            [b.as_json(rank) for rank, b in enumerate(decision.candidates, start=1)],
-        )
         event = events_pb2.AssignmentChanged(
             assignment_id=str(decision.assignment_id),
             work_item_id=str(work_item_id),
             assignee_id=decision.winner.staff_id,
             status=common_pb2.ASSIGNMENT_STATUS_ASSIGNED,
         )
-        await add_event(conn, subjects.ASSIGNMENT_ASSIGNED, event)
+        assigned_at: datetime = await conn.fetchval(
+            queries.record_assignment,
+            decision.assignment_id,
+            work_item_id,
+            decision.winner.staff_id,
+            decision.winner.total,
+            kind,
+            [b.as_json(rank) for rank, b in enumerate(decision.candidates, start=1)],
+            ENGINE_ACTOR,
+            *event_row(subjects.ASSIGNMENT_ASSIGNED, event),
+        )
         logger.info(
             "assigned work item to %s",
             decision.winner.staff_id,
@@ -332,6 +354,7 @@ class AssignerStore:
                 score=round(decision.winner.total, 3),
             ),
         )
+        return assigned_at
 
     # The queue ----------------------------------------------------------------
 
@@ -357,6 +380,30 @@ class AssignerStore:
             self.pool, work, action="offer queued item", work_item_id=str(work_item_id)
         )
 
+    async def offer_many(self, work_item_ids: list[uuid.UUID]) -> list[OfferResult]:
+        """Offer queued items in the given order; see `offer_queued`.
+
+        Items that are no longer queued, or that nobody eligible has room for, are
+        answered from one read without a transaction each.
+        """
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                queries.takeable_items,
+                work_item_ids,
+                self.settings.min_skill_matches,
+            )
+        states = {row["id"]: row for row in rows}
+        results = []
+        for work_item_id in work_item_ids:
+            state = states[work_item_id]
+            if not state["queued"]:
+                results.append(OfferResult(work_item_id, "not_queued", None))
+            elif not state["takeable"]:
+                results.append(OfferResult(work_item_id, "still_queued", None))
+            else:
+                results.append(await self.offer_queued(work_item_id))
+        return results
+
     async def anyone_has_room(self) -> bool:
         async with self.pool.acquire() as conn:
             return bool(await conn.fetchval(queries.anyone_has_room))
@@ -367,8 +414,7 @@ class AssignerStore:
         self, assignment_id: uuid.UUID, principal: Principal
     ) -> asyncpg.Record:
         async def work(conn: asyncpg.Connection) -> asyncpg.Record:
-            await self._lock_item_of(conn, assignment_id)
-            await self._require_work_on(conn, principal, assignment_id)
+            await self._lock_for_work(conn, principal, assignment_id)
             started = await conn.fetchrow(queries.start_assignment, assignment_id)
             if started is None:
                 status = await conn.fetchval(queries.assignment_status, assignment_id)
@@ -392,8 +438,7 @@ class AssignerStore:
         self, assignment_id: uuid.UUID, reason: str, principal: Principal
     ) -> asyncpg.Record:
         async def work(conn: asyncpg.Connection) -> asyncpg.Record:
-            await self._lock_item_of(conn, assignment_id)
-            await self._require_work_on(conn, principal, assignment_id)
+            await self._lock_for_work(conn, principal, assignment_id)
             await holds.hold(conn, assignment_id, reason)
             return await conn.fetchrow(queries.get_assignment, assignment_id)
 
@@ -405,8 +450,7 @@ class AssignerStore:
         self, assignment_id: uuid.UUID, principal: Principal
     ) -> asyncpg.Record:
         async def work(conn: asyncpg.Connection) -> asyncpg.Record:
-            await self._lock_item_of(conn, assignment_id)
-            await self._require_work_on(conn, principal, assignment_id)
+            await self._lock_for_work(conn, principal, assignment_id)
             await holds.resume_assignment(conn, assignment_id)
             return await conn.fetchrow(queries.get_assignment, assignment_id)
 
@@ -425,10 +469,13 @@ class AssignerStore:
         async def work(
             conn: asyncpg.Connection,
         ) -> tuple[asyncpg.Record, asyncpg.Record]:
-            await self._lock_item_of(conn, assignment_id)
-            await self._require_work_on(conn, principal, assignment_id)
+            assignee = await self._lock_for_work(conn, principal, assignment_id)
             ended = await self._end(
-                conn, assignment_id, "cancelled", f"returned to queue: {reason}"
+                conn,
+                assignment_id,
+                assignee,
+                "cancelled",
+                f"returned to queue: {reason}",
             )
             work_item_id = ended["work_item_id"]
             item = await conn.fetchrow(queries.get_work_item, work_item_id)
@@ -467,16 +514,14 @@ class AssignerStore:
         self, assignment_id: uuid.UUID, principal: Principal
     ) -> asyncpg.Record:
         async def work(conn: asyncpg.Connection) -> asyncpg.Record:
-            await self._lock_item_of(conn, assignment_id)
-            await self._require_work_on(conn, principal, assignment_id)
-            ended = await self._end(conn, assignment_id, "completed", "")
-            await conn.execute(
-                queries.set_work_item_state, ended["work_item_id"], "completed"
+            assignee = await self._lock_for_work(conn, principal, assignment_id)
+            if assignee["status"] == "on_hold":
+                # Completing from hold counts only the active time: end the
+                # pause first, moving the deadline by the working time it covered.
+                await holds.resume_clock(conn, assignee["work_item_id"])
+            return await self._end(
+                conn, assignment_id, assignee, "completed", "", close_item="completed"
             )
-            # Completing from hold counts only the active time: end the pause first.
-            await holds.resume_clock(conn, ended["work_item_id"])
-            await conn.execute(queries.stop_clock, ended["work_item_id"])
-            return await conn.fetchrow(queries.get_assignment, assignment_id)
 
         return await run_in_transaction(
             self.pool,
@@ -515,7 +560,8 @@ class AssignerStore:
                 queries.active_assignment_of_item, work_item_id
             )
             if active is not None:
-                await self._end(conn, active["id"], "cancelled", reason)
+                assert assignee is not None
+                await self._end(conn, active["id"], assignee, "cancelled", reason)
                 assignment = await conn.fetchrow(queries.get_assignment, active["id"])
             await conn.execute(queries.delete_queue_entry, work_item_id)
             await conn.execute(queries.set_work_item_state, work_item_id, "cancelled")
@@ -546,78 +592,90 @@ class AssignerStore:
             assignment_id=str(change.assignment_id),
         )
 
-    async def _lock_item_of(
-        self, conn: asyncpg.Connection, assignment_id: uuid.UUID
-    ) -> None:
-        work_item_id = await conn.fetchval(queries.assignment_work_item, assignment_id)
-        if work_item_id is None:
-            raise NotFound(f"assignment {assignment_id} not found")
-        await conn.fetchrow(queries.lock_work_item, work_item_id)
-
-    async def _require_work_on(
+    async def _lock_for_work(
         self, conn: asyncpg.Connection, principal: Principal, assignment_id: uuid.UUID
-    ) -> None:
-        """Raise PermissionDenied unless `principal` may start or complete the assignment.
+    ) -> asyncpg.Record:
+        """Lock the assignment's work item, then check `principal` may work on it.
 
-        Call it after `_lock_item_of`. A reassignment takes the same lock, so the
-        assignee checked here stays the assignee until commit.
+        Raises NotFound for an unknown assignment, PermissionDenied unless the
+        principal may start or complete it. Returns its work_item_id, status,
+        assignee_id and assignee_unit_id, read under the lock: a reassignment
+        takes the same lock, so the assignee stays the assignee until commit.
         """
-        assignee = await conn.fetchrow(queries.assignee_of, assignment_id)
+        if await conn.fetchval(queries.lock_item_of_assignment, assignment_id) is None:
+            raise NotFound(f"assignment {assignment_id} not found")
+        assignee: asyncpg.Record = await conn.fetchrow(
+            queries.assignee_of, assignment_id
+        )
         principal.require(
             Action.WORK_ON_ASSIGNMENT,
             owner_id=assignee["assignee_id"],
             unit_ids=[assignee["assignee_unit_id"]],
         )
+        return assignee
 
     async def _end(
         self,
         conn: asyncpg.Connection,
         assignment_id: uuid.UUID,
+        assignee: asyncpg.Record,
         status: str,
         reason: str,
+        *,
+        close_item: str | None = None,
     ) -> asyncpg.Record:
-        """End an active assignment, release its load and publish capacity.freed."""
-        ended = await conn.fetchrow(
-            queries.end_assignment, assignment_id, status, reason
+        """End an active assignment, release its load and publish capacity.freed.
+
+        `assignee` holds the assignment's work_item_id, assignee_id and
+        assignee_unit_id, read under the work item lock. With `close_item`, the
+        work item is closed in that state and its SLA clock stopped. Returns the
+        assignment as get_assignment does.
+        """
+        work_item_id = str(assignee["work_item_id"])
+        staff_id = assignee["assignee_id"]
+        completed = status == "completed"
+        changed = events_pb2.AssignmentChanged(
+            assignment_id=str(assignment_id),
+            work_item_id=work_item_id,
+            assignee_id=staff_id,
+            status=(
+                common_pb2.ASSIGNMENT_STATUS_COMPLETED
+                if completed
+                else common_pb2.ASSIGNMENT_STATUS_CANCELLED
+            ),
+        )
+        freed = events_pb2.CapacityFreed(
+            staff_id=staff_id,
+            unit_id=assignee["assignee_unit_id"] or "",
+            reason=f"assignment_{status}",
+        )
+        changed_subject = (
+            subjects.ASSIGNMENT_COMPLETED
+            if completed
+            else subjects.ASSIGNMENT_CANCELLED
+        )
+        ended: asyncpg.Record | None = await conn.fetchrow(
+            queries.end_assignment,
+            assignment_id,
+            status,
+            reason,
+            close_item,
+            *event_row(changed_subject, changed),
+            *event_row(subjects.CAPACITY_FREED, freed),
         )
         if ended is None:
             current = await conn.fetchval(queries.assignment_status, assignment_id)
             raise FailedPrecondition(
                 f"assignment {assignment_id} is {current}, expected assigned, in_progress or on_hold"
             )
-        assignee = ended["assignee_id"]
-        await conn.execute(queries.release_load, assignee)
-        status_value = (
-            common_pb2.ASSIGNMENT_STATUS_COMPLETED
-            if status == "completed"
-            else common_pb2.ASSIGNMENT_STATUS_CANCELLED
-        )
-        changed = events_pb2.AssignmentChanged(
-            assignment_id=str(assignment_id),
-            work_item_id=str(ended["work_item_id"]),
-            assignee_id=assignee,
-            status=status_value,
-        )
-        name = (
-            subjects.ASSIGNMENT_COMPLETED
-            if status == "completed"
-            else subjects.ASSIGNMENT_CANCELLED
-        )
-        await add_event(conn, name, changed)
-        freed = events_pb2.CapacityFreed(
-            staff_id=assignee,
-            unit_id=await conn.fetchval(queries.staff_unit, assignee) or "",
-            reason=f"assignment_{status}",
-        )
-        await add_event(conn, subjects.CAPACITY_FREED, freed)
         logger.info(
             "assignment %s",
             status,
             extra=logs.fields(
                 event=f"assignment_{status}",
                 assignment_id=str(assignment_id),
-                work_item_id=str(ended["work_item_id"]),
-                staff_id=assignee,
+                work_item_id=work_item_id,
+                staff_id=staff_id,
             ),
         )
         return ended

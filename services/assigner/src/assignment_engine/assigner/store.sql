@@ -1,37 +1,57 @@
+-- name: intake_context
+-- What an intake needs to know, in one row: whether the target unit exists, the
+-- SLA policy for the type and priority (else the "*" fallback; NULL columns when
+-- neither exists), and the calendar its clocks count (the policy's, else the
+-- target unit's default; NULL columns for 24x7). $1 type, $2 priority,
+-- $3 target unit (nullable).
+SELECT ($3::text IS NULL OR EXISTS (SELECT 1 FROM units WHERE id = $3)) AS unit_exists,
+       p.resolution_target, p.warning_fraction, p.calendar_id,
+       c.timezone AS calendar_timezone, c.hours AS calendar_hours,
+       c.holidays AS calendar_holidays
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (
+    SELECT p.resolution_target, p.warning_fraction,
+           coalesce(p.calendar_id,
+                    (SELECT u.default_calendar_id FROM units u WHERE u.id = $3)) AS calendar_id
+    FROM sla_policies p
+    WHERE p.work_item_type IN ($1, '*') AND p.priority = $2
+    ORDER BY p.work_item_type = '*'
+    LIMIT 1
+) p ON true
+LEFT JOIN business_calendars c ON c.id = p.calendar_id
+
 -- name: insert_work_item
--- Create a work item unless (type, external_id) exists. $1 id, $2 type,
--- $3 external id, $4 title, $5 required skills, $6 target unit, $7 priority,
--- $8 received at, $9 initial state. Returns nothing on a duplicate.
-INSERT INTO work_items (id, type, external_id, title, required_skills, target_unit_id,
-                        priority, received_at, state)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT (type, external_id) DO NOTHING
-RETURNING id
+-- Create a queued work item with its SLA clock and its work_item.received event,
+-- unless (type, external_id) exists. $1 id, $2 type, $3 external id, $4 title,
+-- $5 required skills, $6 target unit, $7 priority, $8 received at; the clock's
+-- $9 target, $10 warning fraction, $11 warning at, $12 deadline, $13 calendar
+-- (nullable for 24x7); the event's $14 id, $15 subject, $16 payload, $17 headers.
+-- Returns nothing on a duplicate, and then writes nothing.
+WITH item AS (
+    INSERT INTO work_items (id, type, external_id, title, required_skills, target_unit_id,
+                            priority, received_at, state)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued')
+    ON CONFLICT (type, external_id) DO NOTHING
+    RETURNING id
+),
+clock AS (
+    INSERT INTO sla_clocks (work_item_id, resolution_target, warning_fraction, started_at,
+                            warning_at, deadline, calendar_id)
+    SELECT id, $9::interval, $10::float8, $8, $11::timestamptz, $12::timestamptz, $13::text
+    FROM item
+),
+event AS (
+    INSERT INTO outbox (event_id, subject, payload, headers)
+    SELECT $14::uuid, $15::text, $16::bytea, $17::jsonb FROM item
+)
+SELECT id FROM item
 
--- name: unit_exists
--- $1 unit id.
-SELECT EXISTS (SELECT 1 FROM units WHERE id = $1)
-
--- name: find_policy
--- The SLA policy for a type and priority, else the "*" fallback, with the
--- calendar its clocks count: the policy's, else the target unit's default.
--- $1 type, $2 priority, $3 target unit (nullable).
-SELECT p.resolution_target, p.warning_fraction,
-       coalesce(p.calendar_id, (SELECT u.default_calendar_id FROM units u WHERE u.id = $3)) AS calendar_id
-FROM sla_policies p
-WHERE p.work_item_type IN ($1, '*') AND p.priority = $2
-ORDER BY p.work_item_type = '*'
-LIMIT 1
-
--- name: insert_clock
--- Start a work item's SLA clock. $1 work item, $2 target, $3 warning fraction,
--- $4 started at, $5 warning at, $6 deadline, $7 calendar (nullable for 24x7).
-INSERT INTO sla_clocks (work_item_id, resolution_target, warning_fraction, started_at,
-                        warning_at, deadline, calendar_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-
--- name: rank_candidates
--- Eligible staff for an item, best first, with what the score depends on.
+-- name: rank_and_lock
+-- Eligible staff for an item, best first, with what the score depends on, and a
+-- lock on the best of them whose staff_load row no other transaction holds: that
+-- row has `locked` true and its current values in the `locked_` columns, re-read
+-- under the lock. Their profile is read FOR SHARE so availability cannot change
+-- until commit. No row is locked when every candidate is held or has filled up.
 -- $1 required skills, $2 target unit (nullable), $3 minimum matched skills,
 -- $4..$7 weights of skills, capacity, availability and unit, $8 limit.
 -- The GIN index on staff.skills serves `skills && $1` when skills are required.
@@ -56,28 +76,36 @@ scored AS (
          + (CASE WHEN c.unit_id = $2::text THEN $7::float8 ELSE 0.0::float8 END) AS score
     FROM candidates c
     WHERE c.matched_skills >= least($3::integer, cardinality($1::text[]))
+),
+ranked AS (
+    SELECT * FROM scored
+    ORDER BY score DESC, active_count, last_assigned_at NULLS FIRST, id COLLATE "C"
+    LIMIT $8
+),
+locked AS (
+    SELECT s.id, s.unit_id, s.availability, s.wip_limit, l.active_count, l.last_assigned_at
+    FROM ranked r
+    JOIN staff_load l ON l.staff_id = r.id
+    JOIN staff s ON s.id = l.staff_id
+    WHERE s.availability IN ('available', 'busy')
+      AND s.wip_limit > 0
+      AND l.active_count < s.wip_limit
+    ORDER BY r.score DESC, r.active_count, r.last_assigned_at NULLS FIRST, r.id COLLATE "C"
+    LIMIT 1
+    FOR NO KEY UPDATE OF l SKIP LOCKED
+    FOR SHARE OF s SKIP LOCKED
 )
-SELECT * FROM scored
-ORDER BY score DESC, active_count, last_assigned_at NULLS FIRST, id COLLATE "C"
-LIMIT $8
-
--- name: lock_candidate_nowait
--- Lock a person's load row if they are still eligible and no other transaction
--- holds it; their profile is read FOR SHARE so availability cannot change until
--- commit. $1 staff id.
-SELECT s.id, s.unit_id, s.availability, s.wip_limit, l.active_count, l.last_assigned_at
-FROM staff_load l
-JOIN staff s ON s.id = l.staff_id
-WHERE l.staff_id = $1
-  AND s.availability IN ('available', 'busy')
-  AND s.wip_limit > 0
-  AND l.active_count < s.wip_limit
-FOR NO KEY UPDATE OF l SKIP LOCKED
-FOR SHARE OF s SKIP LOCKED
+SELECT r.*, k.id IS NOT NULL AS locked, k.unit_id AS locked_unit_id,
+       k.availability AS locked_availability, k.wip_limit AS locked_wip_limit,
+       k.active_count AS locked_active_count, k.last_assigned_at AS locked_last_assigned_at
+FROM ranked r
+LEFT JOIN locked k ON k.id = r.id
+ORDER BY r.score DESC, r.active_count, r.last_assigned_at NULLS FIRST, r.id COLLATE "C"
 
 -- name: lock_candidate_wait
--- As lock_candidate_nowait, but waits for a concurrent holder, then re-checks the
--- conditions on the row it committed. $1 staff id.
+-- Lock a person's load row if they are still eligible, waiting for a concurrent
+-- holder and then re-checking the conditions on the row it committed; their
+-- profile is read FOR SHARE. $1 staff id.
 SELECT s.id, s.unit_id, s.availability, s.wip_limit, l.active_count, l.last_assigned_at
 FROM staff_load l
 JOIN staff s ON s.id = l.staff_id
@@ -88,11 +116,58 @@ WHERE l.staff_id = $1
 FOR NO KEY UPDATE OF l
 FOR SHARE OF s
 
--- name: insert_assignment
--- $1 id, $2 work item, $3 assignee, $4 score.
-INSERT INTO assignments (id, work_item_id, assignee_id, status, score, assigned_at)
-VALUES ($1, $2, $3, 'assigned', $4, clock_timestamp())
-RETURNING assigned_at
+-- name: record_assignment
+-- Assign a work item whose item row and assignee's staff_load row this transaction
+-- has locked: insert the assignment, count it in the assignee's load, mark the
+-- item assigned, take it off the queue, and write the decision and the
+-- assignment.assigned event. $1 assignment, $2 work item, $3 assignee, $4 score,
+-- $5 decision kind, $6 candidates, $7 actor; the event's $8 id, $9 subject,
+-- $10 payload, $11 headers. Returns the assignment's assigned_at.
+WITH assignment AS (
+    INSERT INTO assignments (id, work_item_id, assignee_id, status, score, assigned_at)
+    VALUES ($1, $2, $3, 'assigned', $4, clock_timestamp())
+    RETURNING assigned_at
+),
+load AS (
+    UPDATE staff_load
+    SET active_count = active_count + 1, last_assigned_at = clock_timestamp()
+    WHERE staff_id = $3
+),
+item AS (
+    UPDATE work_items SET state = 'assigned', updated_at = now() WHERE id = $2
+),
+entry AS (
+    DELETE FROM queue_entries WHERE work_item_id = $2
+),
+decision AS (
+    INSERT INTO assignment_decisions (work_item_id, assignment_id, kind, actor, reason,
+                                      candidates)
+    VALUES ($2, $1, $5, $7, '', $6)
+),
+event AS (
+    INSERT INTO outbox (event_id, subject, payload, headers) VALUES ($8, $9, $10, $11)
+)
+SELECT assigned_at FROM assignment
+
+-- name: record_queued
+-- Queue a new work item nobody has room for: its queue entry, the decision and the
+-- work_item.queued event. $1 work item, $2 priority, $3 target unit, $4 required
+-- skills, $5 actor, $6 reason; the event's $7 id, $8 subject, $9 payload,
+-- $10 headers.
+WITH entry AS (
+    INSERT INTO queue_entries (work_item_id, priority, enqueued_at, target_unit_id,
+                               required_skills)
+    VALUES ($1, $2, clock_timestamp(), $3, $4)
+),
+decision AS (
+    INSERT INTO assignment_decisions (work_item_id, assignment_id, kind, actor, reason,
+                                      candidates)
+    VALUES ($1, NULL, 'queued', $5, $6, '[]'::jsonb)
+),
+event AS (
+    INSERT INTO outbox (event_id, subject, payload, headers) VALUES ($7, $8, $9, $10)
+)
+SELECT 1
 
 -- name: add_load
 -- Count one more active assignment for a person. $1 staff id.
@@ -132,6 +207,31 @@ JOIN queue_entries q ON q.work_item_id = w.id
 WHERE w.id = $1
 FOR UPDATE OF w, q SKIP LOCKED
 
+-- name: takeable_items
+-- For each given work item, whether it is queued and whether someone could take
+-- it now: an eligible person under their WIP limit who holds the skills that
+-- rank_and_lock requires. A snapshot read without locks, so an offer skips the
+-- items nobody can take without a transaction each; the offer of a takeable item
+-- decides under locks. $1 work items, $2 minimum matched skills.
+SELECT i.id,
+       q.work_item_id IS NOT NULL AS queued,
+       q.work_item_id IS NOT NULL AND EXISTS (
+           SELECT 1
+           FROM staff s
+           JOIN staff_load l ON l.staff_id = s.id
+           WHERE s.availability IN ('available', 'busy')
+             AND s.wip_limit > 0
+             AND l.active_count < s.wip_limit
+             AND (cardinality(q.required_skills) = 0
+                  OR $2::integer = 0
+                  OR (s.skills && q.required_skills
+                      AND (SELECT count(*) FROM unnest(s.skills) AS k
+                           WHERE k = ANY (q.required_skills))
+                          >= least($2::integer, cardinality(q.required_skills))))
+       ) AS takeable
+FROM unnest($1::uuid[]) AS i (id)
+LEFT JOIN queue_entries q ON q.work_item_id = i.id
+
 -- name: anyone_has_room
 -- Whether any eligible person is under their WIP limit.
 SELECT EXISTS (
@@ -163,6 +263,13 @@ FROM work_items WHERE id = $1
 -- name: assignment_work_item
 -- The work item of an assignment. $1 assignment.
 SELECT work_item_id FROM assignments WHERE id = $1
+
+-- name: lock_item_of_assignment
+-- Lock the work item of an assignment, as lock_work_item does. Returns nothing for
+-- an unknown assignment. $1 assignment.
+SELECT w.id FROM work_items w
+WHERE w.id = (SELECT a.work_item_id FROM assignments a WHERE a.id = $1)
+FOR UPDATE OF w
 
 -- name: get_assignment
 -- An assignment with its work item, SLA deadline and the assignee's unit.
@@ -197,11 +304,50 @@ WHERE id = $1 AND status = 'assigned'
 RETURNING id, work_item_id, assignee_id
 
 -- name: end_assignment
--- Complete or cancel an active assignment. $1 assignment, $2 new status,
--- $3 reason. Returns nothing unless it was active.
-UPDATE assignments SET status = $2, ended_at = now(), end_reason = $3
-WHERE id = $1 AND status IN ('assigned', 'in_progress', 'on_hold')
-RETURNING id, work_item_id, assignee_id
+-- Complete or cancel an active assignment whose work item this transaction has
+-- locked: release the assignee's load and write the assignment's event and
+-- capacity.freed. When $4 is set, also close the work item in that state and stop
+-- its SLA clock (a pause still open is counted). $1 assignment, $2 new status,
+-- $3 reason, $4 closing state (nullable); the events' $5..$8 and $9..$12 (id,
+-- subject, payload, headers). Returns the ended assignment as get_assignment does,
+-- or nothing, and then writes nothing, unless it was active.
+WITH ended AS (
+    UPDATE assignments SET status = $2, ended_at = now(), end_reason = $3
+    WHERE id = $1 AND status IN ('assigned', 'in_progress', 'on_hold')
+    RETURNING id, work_item_id, assignee_id, status, score, assigned_at, started_at, ended_at
+),
+load AS (
+    UPDATE staff_load SET active_count = active_count - 1
+    WHERE staff_id = (SELECT assignee_id FROM ended)
+),
+item AS (
+    UPDATE work_items SET state = $4, updated_at = now()
+    WHERE $4::text IS NOT NULL AND id = (SELECT work_item_id FROM ended)
+),
+clock AS (
+    UPDATE sla_clocks
+    SET stopped_at = now(),
+        paused_total = paused_total + coalesce(now() - paused_since, interval '0'),
+        paused_since = NULL
+    WHERE $4::text IS NOT NULL AND stopped_at IS NULL
+      AND work_item_id = (SELECT work_item_id FROM ended)
+),
+changed AS (
+    INSERT INTO outbox (event_id, subject, payload, headers)
+    SELECT $5::uuid, $6::text, $7::bytea, $8::jsonb FROM ended
+),
+freed AS (
+    INSERT INTO outbox (event_id, subject, payload, headers)
+    SELECT $9::uuid, $10::text, $11::bytea, $12::jsonb FROM ended
+)
+SELECT e.id, e.work_item_id, e.assignee_id, e.status, e.score, e.assigned_at,
+       e.started_at, e.ended_at, c.deadline, s.unit_id AS assignee_unit_id,
+       w.type, w.external_id, w.title, w.required_skills, w.target_unit_id, w.priority,
+       w.received_at, coalesce($4::text, w.state) AS state
+FROM ended e
+JOIN work_items w ON w.id = e.work_item_id
+JOIN staff s ON s.id = e.assignee_id
+LEFT JOIN sla_clocks c ON c.work_item_id = e.work_item_id
 
 -- name: assignment_status
 -- $1 assignment.
@@ -248,8 +394,9 @@ ORDER BY a.assigned_at DESC, a.id DESC
 LIMIT $6
 
 -- name: assignee_of
--- The assignee of an assignment and their unit. $1 assignment.
-SELECT a.assignee_id, s.unit_id AS assignee_unit_id
+-- The work item, status and assignee of an assignment, and the assignee's unit.
+-- $1 assignment.
+SELECT a.work_item_id, a.status, a.assignee_id, s.unit_id AS assignee_unit_id
 FROM assignments a
 JOIN staff s ON s.id = a.assignee_id
 WHERE a.id = $1
@@ -257,7 +404,7 @@ WHERE a.id = $1
 -- name: latest_assignee_of_item
 -- The assignee of an item's active assignment, else of its most recent one, and
 -- their unit. Returns nothing for an item never assigned. $1 work item.
-SELECT a.assignee_id, s.unit_id AS assignee_unit_id
+SELECT a.work_item_id, a.assignee_id, s.unit_id AS assignee_unit_id
 FROM assignments a
 JOIN staff s ON s.id = a.assignee_id
 WHERE a.work_item_id = $1

@@ -143,7 +143,7 @@ def scale_section(data: dict[str, Any]) -> str:
                 row.get("p99_growth_vs_500"),
                 row["reference"]["assignments_per_s"],
                 row["engine_vs_reference"],
-                row["rank_candidates"]["median_ms"],
+                row["rank_and_lock"]["median_ms"],
             ]
         )
     table = markdown_table(
@@ -158,7 +158,7 @@ def scale_section(data: dict[str, Any]) -> str:
             "p99 ÷ 500-staff p99",
             "reference /s",
             "engine ÷ ref",
-            "rank_candidates ms",
+            "rank_and_lock ms",
         ],
         rows,
     )

@@ -7,7 +7,7 @@ assignments fit at about 80%. The preload writes work items, SLA clocks,
 assignments and decisions consistent with staff_load. Reported next to each size: how long seeding
 took, the engine's and the reference algorithm's throughput, the p99 growth
 over 500 staff, and the execution time of the assigner's ranking statement
-(EXPLAIN ANALYZE of rank_candidates for random items).
+(EXPLAIN ANALYZE of rank_and_lock for random items).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def spec_for(size: int) -> OrgSpec:
 
 
 async def rank_timing(conn: asyncpg.Connection, units: int) -> dict[str, float]:
-    """Median and max execution time of rank_candidates, from EXPLAIN ANALYZE."""
+    """Median and max execution time of rank_and_lock, from EXPLAIN ANALYZE."""
     from assignment_engine.assigner import store
 
     factory = ItemFactory(units, seed=3, prefix="explain")
@@ -77,7 +77,7 @@ async def rank_timing(conn: asyncpg.Connection, units: int) -> dict[str, float]:
     for _ in range(RANK_SAMPLES):
         _, skills, unit, _ = factory.next()
         plan = await conn.fetchval(
-            "EXPLAIN (ANALYZE, FORMAT JSON) " + store.queries.rank_candidates,
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + store.queries.rank_and_lock,
             skills,
             unit,
             1,
@@ -148,7 +148,7 @@ async def run_size(size: int, options: Options) -> dict[str, Any]:
         "preloaded_active": active,
         "seeding_s": round(seeded_s, 1),
         "invariants": checks,
-        "rank_candidates": ranking,
+        "rank_and_lock": ranking,
         "settle_before_engine": settled,
         "engine": engine_summary,
         "reference": ref_summary,
