@@ -24,7 +24,7 @@ from assignment_engine.api.v1 import events_pb2
 from assignment_engine.core import logs, subjects
 from assignment_engine.core.db import CONNECTION_ERRORS, run_in_transaction
 from assignment_engine.core.errors import EngineError
-from assignment_engine.core.outbox import add_event
+from assignment_engine.core.outbox import add_events
 from assignment_engine.core.sql import load_queries
 from assignment_engine.sla_monitor import escalation
 from assignment_engine.sla_monitor.config import SlaMonitorSettings
@@ -160,15 +160,16 @@ class SlaMonitor:
     async def _process_batch(self, conn: asyncpg.Connection) -> BatchResult:
         result = BatchResult()
         warnings = await conn.fetch(queries.claim_warnings, self.batch_size)
-        for row in warnings:
-            await _add_warning(
-                conn,
+        warning_events = [
+            _warning_event(
                 row["work_item_id"],
                 row["assignee_id"],
                 row["deadline"],
                 row["warned_at"],
             )
-            result.warned.append(row["work_item_id"])
+            for row in warnings
+        ]
+        result.warned.extend(row["work_item_id"] for row in warnings)
         result.warning_escalations = await escalation.add_warning_escalations(
             conn, warnings
         )
@@ -178,19 +179,23 @@ class SlaMonitor:
             # A breach implies the warning time passed, so a clock that was never
             # warned gets its warning event too.
             if row["warned_now"]:
-                await _add_warning(
-                    conn,
-                    row["work_item_id"],
-                    row["assignee_id"],
-                    row["deadline"],
-                    row["breached_at"],
+                warning_events.append(
+                    _warning_event(
+                        row["work_item_id"],
+                        row["assignee_id"],
+                        row["deadline"],
+                        row["breached_at"],
+                    )
                 )
                 result.warned.append(row["work_item_id"])
+        if warning_events:
+            await add_events(conn, subjects.SLA_WARNING, warning_events)
         result.warning_escalations += await escalation.add_warning_escalations(
             conn, [row for row in claimed if row["warned_now"]]
         )
         result.full = self.batch_size in (len(warnings), len(claimed))
         result.breaches = await _escalate(conn, claimed, self.max_escalation_level)
+        breach_events = []
         for breach, row in zip(result.breaches, claimed, strict=True):
             # Without a recipient the event has no escalation id or recipient, and
             # level 0.
@@ -202,7 +207,9 @@ class SlaMonitor:
                 level=BREACH_LEVEL if breach.escalation_id else 0,
             )
             event.occurred_at.FromDatetime(row["breached_at"])
-            await add_event(conn, subjects.SLA_BREACHED, event)
+            breach_events.append(event)
+        if breach_events:
+            await add_events(conn, subjects.SLA_BREACHED, breach_events)
         return result
 
     def _log_batch(self, result: BatchResult) -> None:
@@ -255,19 +262,18 @@ class SlaMonitor:
         )
 
 
-async def _add_warning(
-    conn: asyncpg.Connection,
+def _warning_event(
     work_item_id: uuid.UUID,
     assignee_id: str | None,
     deadline: datetime,
     warned_at: datetime,
-) -> None:
+) -> events_pb2.SlaWarning:
     event = events_pb2.SlaWarning(
         work_item_id=str(work_item_id), assignee_id=assignee_id or ""
     )
     event.deadline.FromDatetime(deadline)
     event.occurred_at.FromDatetime(warned_at)
-    await add_event(conn, subjects.SLA_WARNING, event)
+    return event
 
 
 async def _escalate(

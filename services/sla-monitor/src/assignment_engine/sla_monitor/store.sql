@@ -20,6 +20,11 @@ WITH due AS (
     FOR UPDATE OF c SKIP LOCKED
     FOR KEY SHARE OF w SKIP LOCKED
 ),
+-- The two admins with the lowest ids, read once: the fallback recipient is the
+-- first of them who is not the assignee.
+admins AS MATERIALIZED (
+    SELECT id FROM staff WHERE role = 'admin' ORDER BY id COLLATE "C" LIMIT 2
+),
 marked AS (
     UPDATE sla_clocks c
     SET warned_at = now()
@@ -33,11 +38,10 @@ SELECT m.work_item_id, m.deadline, m.warned_at,
            CASE WHEN a.id IS NULL THEN target.supervisor_id END,
            nullif(s.escalates_to_id, a.assignee_id),
            nullif(home.supervisor_id, a.assignee_id),
-           (SELECT admin.id
-            FROM staff admin
-            WHERE admin.role = 'admin'
-              AND admin.id IS DISTINCT FROM a.assignee_id
-            ORDER BY admin.id COLLATE "C"
+           (SELECT admins.id
+            FROM admins
+            WHERE admins.id IS DISTINCT FROM a.assignee_id
+            ORDER BY admins.id COLLATE "C"
             LIMIT 1)
        ) AS escalated_to_id
 FROM marked m
@@ -77,6 +81,11 @@ WITH due AS (
     FOR UPDATE OF c SKIP LOCKED
     FOR KEY SHARE OF w SKIP LOCKED
 ),
+-- The two admins with the lowest ids, read once: the fallback recipient is the
+-- first of them who is not the assignee.
+admins AS MATERIALIZED (
+    SELECT id FROM staff WHERE role = 'admin' ORDER BY id COLLATE "C" LIMIT 2
+),
 marked AS (
     UPDATE sla_clocks c
     SET breached_at = now(),
@@ -91,11 +100,10 @@ SELECT m.work_item_id, m.deadline, m.breached_at, m.warned_now,
            CASE WHEN a.id IS NULL THEN target.supervisor_id END,
            nullif(s.escalates_to_id, a.assignee_id),
            nullif(home.supervisor_id, a.assignee_id),
-           (SELECT admin.id
-            FROM staff admin
-            WHERE admin.role = 'admin'
-              AND admin.id IS DISTINCT FROM a.assignee_id
-            ORDER BY admin.id COLLATE "C"
+           (SELECT admins.id
+            FROM admins
+            WHERE admins.id IS DISTINCT FROM a.assignee_id
+            ORDER BY admins.id COLLATE "C"
             LIMIT 1)
        ) AS escalated_to_id
 FROM marked m
