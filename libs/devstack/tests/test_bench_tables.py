@@ -70,3 +70,34 @@ def test_section_appended_without_markers() -> None:
 def test_section_rewrite_is_idempotent() -> None:
     once = replace_section("# B\n", "tables")
     assert replace_section(once, "tables") == once
+
+
+def scale_row(staff: int, reference_rate: float, above: float | None) -> dict:
+    latency = {"p50_ms": 10.0, "p99_ms": 20.0}
+    return {
+        "staff": staff,
+        "units": staff // 25,
+        "preloaded_active": staff,
+        "seeding_s": 1.0,
+        "engine": {"assignments_per_s": 60.0, "latency": latency},
+        "p99_growth_vs_500": 1.0,
+        "reference": {"assignments_per_s": reference_rate},
+        "engine_vs_reference": 60.0 / reference_rate if reference_rate else math.nan,
+        "engine_vs_reference_above": above,
+        "rank_and_lock": {"median_ms": 1.0},
+    }
+
+
+def test_scale_table__reference_that_assigned_nothing_shows_a_lower_bound() -> None:
+    from assignment_engine.devstack.bench.report import scale_section
+
+    section = scale_section(
+        {
+            "clients": 50,
+            "sizes": [scale_row(5000, 20.0, None), scale_row(50_000, 0.0, 3600.0)],
+            "targets": {},
+        }
+    )
+    rows = [line for line in section.splitlines() if line.startswith("| 5")]
+    assert "| 3.00 |" in rows[0]
+    assert "| > 3,600.0 |" in rows[1]

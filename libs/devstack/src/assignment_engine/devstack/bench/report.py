@@ -128,6 +128,14 @@ def throughput_section(data: dict[str, Any]) -> str:
     return "\n\n".join(parts)
 
 
+def _reference_ratio(row: dict[str, Any]) -> object:
+    """The engine ÷ reference cell: the ratio, or its lower bound as '> N'."""
+    above = row.get("engine_vs_reference_above")
+    if above is not None:
+        return f"> {fmt(above)}"
+    return row["engine_vs_reference"]
+
+
 def scale_section(data: dict[str, Any]) -> str:
     rows = []
     for row in data["sizes"]:
@@ -142,7 +150,7 @@ def scale_section(data: dict[str, Any]) -> str:
                 row["engine"]["latency"]["p99_ms"],
                 row.get("p99_growth_vs_500"),
                 row["reference"]["assignments_per_s"],
-                row["engine_vs_reference"],
+                _reference_ratio(row),
                 row["rank_and_lock"]["median_ms"],
             ]
         )

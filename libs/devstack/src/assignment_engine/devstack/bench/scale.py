@@ -142,6 +142,7 @@ async def run_size(size: int, options: Options) -> dict[str, Any]:
         peaks = session.rss.peaks_mib()
     engine_summary = summarize_load([result])
     ref_summary = summarize_load([ref_result])
+    engine_rate = engine_summary["assignments_per_s"]
     return {
         "staff": size,
         "units": spec.units,
@@ -153,9 +154,14 @@ async def run_size(size: int, options: Options) -> dict[str, Any]:
         "engine": engine_summary,
         "reference": ref_summary,
         "reference_retries": ref_workload.retries,
-        "engine_vs_reference": ratio(
-            engine_summary["assignments_per_s"], ref_summary["assignments_per_s"]
-        ),
+        "engine_vs_reference": ratio(engine_rate, ref_summary["assignments_per_s"]),
+        "reference_run_s": ref_result.duration_s,
+        # A reference run that assigned nothing in its duration ran at less than
+        # one assignment per duration, so the engine was more than
+        # engine_rate * duration times as fast.
+        "engine_vs_reference_above": engine_rate * ref_result.duration_s
+        if ref_result.total_assigned == 0
+        else None,
         "peak_rss_mib": peaks,
     }
 
@@ -178,8 +184,9 @@ async def run(options: Options) -> dict[str, Any]:
             )
         required_ratio = TARGET_REFERENCE_RATIO.get(row["staff"])
         if required_ratio is not None:
+            achieved = row["engine_vs_reference_above"] or row["engine_vs_reference"]
             targets[f"≥{required_ratio:g}× the reference at {row['staff']:,} staff"] = (
-                row["engine_vs_reference"] >= required_ratio
+                achieved >= required_ratio
             )
     return {
         "clients": options.scale_clients,
