@@ -9,6 +9,7 @@ import asyncio
 import time
 
 import asyncpg
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -128,3 +129,22 @@ async def test_transaction_span__counts_the_attempts_of_a_retried_conflict(
     assert span.kind == SpanKind.CLIENT
     assert span.attributes["ae.transaction.attempts"] == 2
     assert span.status.is_ok
+
+
+async def test_transaction_span__marks_a_database_error(database_url: str) -> None:
+    pool = await create_pool(database_url, min_size=1, max_size=1)
+
+    async def work(conn: asyncpg.Connection) -> int:
+        value: int = await conn.fetchval("SELECT 1 / 0")
+        return value
+
+    try:
+        EXPORTER.clear()
+        with pytest.raises(asyncpg.DivisionByZeroError):
+            await run_in_transaction(pool, work, action="divide by zero")
+    finally:
+        await pool.close()
+    [span] = spans_named("transaction divide by zero")
+    assert not span.status.is_ok
+    assert span.status.description == "DivisionByZeroError"
+    assert [event.name for event in span.events] == ["exception"]

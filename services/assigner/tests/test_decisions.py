@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 import uuid
 
 import asyncpg
 import grpc
+import nats
+import nats.errors
 import pytest
 
 from assignment_engine.api.v1 import assigner_pb2 as pb
 from assignment_engine.api.v1 import common_pb2
 from assignment_engine.assigner.scoring import Candidate, Weights, rank
 from assignment_engine.assigner.store import queries as store_queries
+from assignment_engine.core import subjects
 from assignment_engine.devstack import invariants, seeding
 
 from .conftest import RunningAssigner
@@ -408,6 +412,50 @@ async def test_complete__frees_capacity_and_writes_event(
     assert done.assignment.status == common_pb2.ASSIGNMENT_STATUS_COMPLETED
     assert await db.fetchval("SELECT active_count FROM staff_load") == 0
     assert await db.fetchval("SELECT stopped_at IS NOT NULL FROM sla_clocks") is True
+
+
+async def published_subjects(nats_url: str, prefix: str, count: int) -> list[str]:
+    """Return the subjects of the first `count` events on the stream, in order."""
+    client = await nats.connect(nats_url)
+    try:
+        js = client.jetstream()
+        subscription = await js.pull_subscribe(
+            subjects.subject(prefix, ">"), stream=subjects.stream_name(prefix)
+        )
+        names: list[str] = []
+        deadline = time.monotonic() + 10
+        while len(names) < count and time.monotonic() < deadline:
+            try:
+                batch = await subscription.fetch(count - len(names), timeout=0.5)
+            except nats.errors.TimeoutError:
+                continue
+            for message in batch:
+                names.append(message.subject.removeprefix(f"{prefix}."))
+                await message.ack()
+        return names
+    finally:
+        await client.close()
+
+
+async def test_complete__publishes_the_change_before_capacity_freed(
+    db: asyncpg.Connection,
+    assigner: RunningAssigner,
+    nats_url: str,
+    subject_prefix: str,
+) -> None:
+    await seeding.add_unit(db, "u1")
+    await seeding.add_staff(db, "p1", "u1", skills=["network"])
+    submitted = await assigner.stub.SubmitWorkItem(submit_request("INC1"))
+    await assigner.stub.CompleteAssignment(
+        pb.CompleteAssignmentRequest(assignment_id=submitted.assignment.id)
+    )
+
+    assert await published_subjects(nats_url, subject_prefix, 4) == [
+        subjects.WORK_ITEM_RECEIVED,
+        subjects.ASSIGNMENT_ASSIGNED,
+        subjects.ASSIGNMENT_COMPLETED,
+        subjects.CAPACITY_FREED,
+    ]
 
 
 async def test_complete__twice_is_failed_precondition(

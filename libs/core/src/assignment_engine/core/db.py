@@ -116,6 +116,13 @@ async def run_in_transaction(
         except (Aborted, Unavailable) as exc:
             span.set_status(Status(StatusCode.ERROR, str(exc)))
             raise
+        except asyncpg.PostgresError as exc:
+            # A database error that is not a conflict is a fault, unlike the
+            # engine's own errors (not found, failed precondition), which pass
+            # through the span unmarked.
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
 
 
 async def _run_attempts(

@@ -4,7 +4,9 @@ Lock order, the same in every transaction so none deadlock: the work item row,
 then its assignment, then the assignee's staff_load row (and the profile row
 FOR SHARE). A decision locks at most one staff_load row that it then updates. A
 reassignment (reassignment.py) locks the previous and the new assignee's rows in
-staff id order.
+staff id order. Ending an assignment also updates the item's SLA clock, which
+only a transaction holding the work item lock, or the SLA monitor's claim (which
+never waits for a lock), changes.
 
 Changes of an existing assignment check the caller's permission after taking the
 work item lock, so the assignee they checked against cannot change before commit.

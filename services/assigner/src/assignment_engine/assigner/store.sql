@@ -126,7 +126,7 @@ FOR SHARE OF s
 WITH assignment AS (
     INSERT INTO assignments (id, work_item_id, assignee_id, status, score, assigned_at)
     VALUES ($1, $2, $3, 'assigned', $4, clock_timestamp())
-    RETURNING assigned_at
+    RETURNING id, assigned_at
 ),
 load AS (
     UPDATE staff_load
@@ -139,10 +139,12 @@ item AS (
 entry AS (
     DELETE FROM queue_entries WHERE work_item_id = $2
 ),
+-- Reading `assignment` makes the assignment row, and so the assignment_summaries
+-- row its trigger writes, come before the decision whose foreign key needs it.
 decision AS (
     INSERT INTO assignment_decisions (work_item_id, assignment_id, kind, actor, reason,
                                       candidates)
-    VALUES ($2, $1, $5, $7, '', $6)
+    SELECT $2, id, $5, $7, '', $6 FROM assignment
 ),
 event AS (
     INSERT INTO outbox (event_id, subject, payload, headers) VALUES ($8, $9, $10, $11)
@@ -335,10 +337,13 @@ clock AS (
 changed AS (
     INSERT INTO outbox (event_id, subject, payload, headers)
     SELECT $5::uuid, $6::text, $7::bytea, $8::jsonb FROM ended
+    RETURNING id
 ),
+-- Reading `changed` makes its row be inserted first, so the relay publishes the
+-- assignment's event before capacity.freed.
 freed AS (
     INSERT INTO outbox (event_id, subject, payload, headers)
-    SELECT $9::uuid, $10::text, $11::bytea, $12::jsonb FROM ended
+    SELECT $9::uuid, $10::text, $11::bytea, $12::jsonb FROM changed
 )
 SELECT e.id, e.work_item_id, e.assignee_id, e.status, e.score, e.assigned_at,
        e.started_at, e.ended_at, c.deadline, s.unit_id AS assignee_unit_id,

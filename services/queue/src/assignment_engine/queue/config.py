@@ -14,9 +14,9 @@ from assignment_engine.core.config import (
 
 DEFAULT_PORT = 50052
 DEFAULT_ASSIGNER_ADDRESS = "127.0.0.1:50051"
-# Wait after a capacity.freed event before draining. None by default: a drain
-# starts at once, and the events that arrive while it runs lead to one more
-# drain after it, so a burst of completions still makes few drains.
+# Wait after a capacity.freed event before draining. There is no wait by
+# default: a drain starts at once, and the events that arrive while it runs
+# lead to one more drain after it, so a burst of completions makes few drains.
 DEFAULT_DEBOUNCE_S = 0.0
 # Fallback sweep for anything an event missed (a lost event, a crash between
 # acknowledging an event and draining).
