@@ -171,22 +171,40 @@ class OutboxRelay:
                 pass
 
     async def publish_batch(self) -> int:
-        """Publish and delete up to one batch of rows; return how many were sent."""
+        """Publish and delete up to one batch of rows; return how many were sent.
+
+        The rows are published without waiting for each acknowledgement, then the
+        batch waits for all of them; a timeout or a rejection leaves every row of
+        the batch in the outbox for the next attempt.
+        """
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(queries.claim_batch, self.batch_size)
             if not rows:
                 return 0
-            acks = [self._publish(row) for row in rows]
-            await asyncio.gather(*acks)
+            acks: list[asyncio.Future[Any]] = []
+            try:
+                for row in rows:
+                    acks.append(await self._publish(row))
+                await asyncio.wait_for(asyncio.gather(*acks), PUBLISH_TIMEOUT_S)
+            finally:
+                # Pending acknowledgements of a failed batch are dropped; the rows
+                # stay and are published again with the same message ids.
+                for ack in acks:
+                    ack.cancel()
             await conn.execute(queries.delete_events, [row["id"] for row in rows])
         self.published += len(rows)
         return len(rows)
 
-    async def _publish(self, row: asyncpg.Record) -> Any:
+    async def _publish(self, row: asyncpg.Record) -> asyncio.Future[Any]:
+        """Send one row to JetStream; return the future of its acknowledgement.
+
+        The publish span belongs to the trace stored with the row and ends when
+        the acknowledgement arrives, fails or is cancelled.
+        """
         stored: dict[str, str] = row["headers"]
         parent = telemetry.extract_context(stored)
         full_subject = subjects.subject(self.prefix, row["subject"])
-        with tracer.start_as_current_span(
+        span = tracer.start_span(
             f"publish {full_subject}",
             context=parent,
             kind=trace.SpanKind.PRODUCER,
@@ -195,14 +213,31 @@ class OutboxRelay:
                 "messaging.destination.name": full_subject,
                 "messaging.message.id": str(row["event_id"]),
             },
-        ):
-            headers = {
-                k: v
-                for k, v in stored.items()
-                if k not in ("traceparent", "tracestate")
-            }
-            telemetry.inject_context(headers)
-            headers[subjects.MSG_ID_HEADER] = str(row["event_id"])
-            return await self.js.publish(
-                full_subject, row["payload"], timeout=PUBLISH_TIMEOUT_S, headers=headers
+        )
+        headers = {
+            k: v for k, v in stored.items() if k not in ("traceparent", "tracestate")
+        }
+        telemetry.inject_context(headers, trace.set_span_in_context(span, parent))
+        headers[subjects.MSG_ID_HEADER] = str(row["event_id"])
+        try:
+            ack = await self.js.publish_async(
+                full_subject, row["payload"], headers=headers
             )
+        except BaseException as exc:
+            _end_span(span, exc)
+            raise
+        ack.add_done_callback(lambda done: _end_span(span, _failure(done)))
+        return ack
+
+
+def _failure(done: asyncio.Future[Any]) -> BaseException | None:
+    if done.cancelled():
+        return asyncio.CancelledError("acknowledgement not awaited")
+    return done.exception()
+
+
+def _end_span(span: trace.Span, failure: BaseException | None) -> None:
+    if failure is not None:
+        span.record_exception(failure)
+        span.set_status(trace.Status(trace.StatusCode.ERROR, type(failure).__name__))
+    span.end()
