@@ -1,15 +1,14 @@
 -- name: claim_warnings
 -- Claim running clocks whose warning time has passed and mark them warned, oldest
--- warning first, skipping clocks or work items another transaction holds.
--- $1 batch size.
--- The work item is locked FOR KEY SHARE up front for the foreign key check of
--- the warning escalation, as in claim_breaches.
+-- warning first, skipping clocks another transaction holds. $1 batch size.
+-- The work item is locked FOR KEY SHARE, the lock the foreign key check of the
+-- warning escalation takes anyway, as in claim_breaches: a clock whose item
+-- another transaction holds stays unmarked, and a later pass claims it.
 -- Returns each claimed clock with the active assignment (NULL when queued) and
 -- the recipient of its warning escalation, chosen as in claim_breaches.
 WITH due AS (
     SELECT c.work_item_id
     FROM sla_clocks c
-    JOIN work_items w ON w.id = c.work_item_id
     WHERE c.warning_at <= now()
       AND c.warned_at IS NULL
       AND c.breached_at IS NULL
@@ -17,8 +16,13 @@ WITH due AS (
       AND c.paused_since IS NULL
     ORDER BY c.warning_at
     LIMIT $1
-    FOR UPDATE OF c SKIP LOCKED
-    FOR KEY SHARE OF w SKIP LOCKED
+    FOR UPDATE SKIP LOCKED
+),
+items AS (
+    SELECT w.id
+    FROM work_items w
+    WHERE w.id = ANY (ARRAY(SELECT work_item_id FROM due))
+    FOR KEY SHARE SKIP LOCKED
 ),
 -- The two admins with the lowest ids, read once: the fallback recipient is the
 -- first of them who is not the assignee.
@@ -28,16 +32,20 @@ admins AS MATERIALIZED (
 marked AS (
     UPDATE sla_clocks c
     SET warned_at = now()
-    FROM due
-    WHERE c.work_item_id = due.work_item_id
+    WHERE c.work_item_id = ANY (ARRAY(SELECT id FROM items))
     RETURNING c.work_item_id, c.deadline, c.warned_at
 )
 SELECT m.work_item_id, m.deadline, m.warned_at,
        a.id AS assignment_id, a.assignee_id,
        coalesce(
-           CASE WHEN a.id IS NULL THEN target.supervisor_id END,
-           nullif(s.escalates_to_id, a.assignee_id),
-           nullif(home.supervisor_id, a.assignee_id),
+           CASE WHEN a.id IS NULL THEN
+               (SELECT target.supervisor_id
+                FROM work_items w
+                JOIN units target ON target.id = w.target_unit_id
+                WHERE w.id = m.work_item_id)
+           END,
+           nullif(a.escalates_to_id, a.assignee_id),
+           nullif(a.home_supervisor_id, a.assignee_id),
            (SELECT admins.id
             FROM admins
             WHERE admins.id IS DISTINCT FROM a.assignee_id
@@ -45,23 +53,28 @@ SELECT m.work_item_id, m.deadline, m.warned_at,
             LIMIT 1)
        ) AS escalated_to_id
 FROM marked m
-JOIN work_items w ON w.id = m.work_item_id
-LEFT JOIN units target ON target.id = w.target_unit_id
-LEFT JOIN assignments a
-       ON a.work_item_id = m.work_item_id
+-- OFFSET 0 keeps this a lookup per claimed clock: joined flat, small tables get
+-- hash joins over sequential scans, which cost more than the index lookups.
+LEFT JOIN LATERAL (
+    SELECT a.id, a.assignee_id, s.escalates_to_id, home.supervisor_id AS home_supervisor_id
+    FROM assignments a
+    JOIN staff s ON s.id = a.assignee_id
+    LEFT JOIN units home ON home.id = s.unit_id
+    WHERE a.work_item_id = m.work_item_id
       AND a.status IN ('assigned', 'in_progress', 'on_hold')
-LEFT JOIN staff s ON s.id = a.assignee_id
-LEFT JOIN units home ON home.id = s.unit_id
+    OFFSET 0
+) a ON true
 ORDER BY m.work_item_id
 
 -- name: claim_breaches
 -- Claim running clocks whose deadline has passed and mark them breached (and
--- warned, when the warning was not marked yet), skipping clocks or work items
--- another transaction holds. $1 batch size.
--- The work item is locked FOR KEY SHARE up front, which is the lock the
--- escalation's foreign key check takes anyway. The claim therefore skips an item
--- that the assigner has locked FOR UPDATE, instead of waiting for it, and a later
--- pass claims it.
+-- warned, when the warning was not marked yet), skipping clocks another
+-- transaction holds. $1 batch size.
+-- The clocks are locked first, without a join, so the scan stops at the batch
+-- size. Then their work items are locked FOR KEY SHARE, which is the lock the
+-- escalation's foreign key check takes anyway. A clock whose item the assigner
+-- has locked FOR UPDATE therefore stays unmarked instead of waiting for it, and
+-- a later pass claims it; a change of that clock waits until this claim commits.
 -- Returns each claimed clock with the active assignment (NULL when queued) and
 -- the recipient of its escalation, which is never the assignee:
 --   assigned item: the assignee's escalates_to_id, else the supervisor of the
@@ -71,15 +84,19 @@ ORDER BY m.work_item_id
 WITH due AS (
     SELECT c.work_item_id, c.warned_at IS NULL AS warned_now
     FROM sla_clocks c
-    JOIN work_items w ON w.id = c.work_item_id
     WHERE c.deadline <= now()
       AND c.breached_at IS NULL
       AND c.stopped_at IS NULL
       AND c.paused_since IS NULL
     ORDER BY c.deadline
     LIMIT $1
-    FOR UPDATE OF c SKIP LOCKED
-    FOR KEY SHARE OF w SKIP LOCKED
+    FOR UPDATE SKIP LOCKED
+),
+items AS (
+    SELECT w.id
+    FROM work_items w
+    WHERE w.id = ANY (ARRAY(SELECT work_item_id FROM due))
+    FOR KEY SHARE SKIP LOCKED
 ),
 -- The two admins with the lowest ids, read once: the fallback recipient is the
 -- first of them who is not the assignee.
@@ -92,14 +109,20 @@ marked AS (
         warned_at = coalesce(c.warned_at, now())
     FROM due
     WHERE c.work_item_id = due.work_item_id
+      AND c.work_item_id = ANY (ARRAY(SELECT id FROM items))
     RETURNING c.work_item_id, c.deadline, c.breached_at, due.warned_now
 )
 SELECT m.work_item_id, m.deadline, m.breached_at, m.warned_now,
        a.id AS assignment_id, a.assignee_id,
        coalesce(
-           CASE WHEN a.id IS NULL THEN target.supervisor_id END,
-           nullif(s.escalates_to_id, a.assignee_id),
-           nullif(home.supervisor_id, a.assignee_id),
+           CASE WHEN a.id IS NULL THEN
+               (SELECT target.supervisor_id
+                FROM work_items w
+                JOIN units target ON target.id = w.target_unit_id
+                WHERE w.id = m.work_item_id)
+           END,
+           nullif(a.escalates_to_id, a.assignee_id),
+           nullif(a.home_supervisor_id, a.assignee_id),
            (SELECT admins.id
             FROM admins
             WHERE admins.id IS DISTINCT FROM a.assignee_id
@@ -107,13 +130,17 @@ SELECT m.work_item_id, m.deadline, m.breached_at, m.warned_now,
             LIMIT 1)
        ) AS escalated_to_id
 FROM marked m
-JOIN work_items w ON w.id = m.work_item_id
-LEFT JOIN units target ON target.id = w.target_unit_id
-LEFT JOIN assignments a
-       ON a.work_item_id = m.work_item_id
+-- OFFSET 0 keeps this a lookup per claimed clock: joined flat, small tables get
+-- hash joins over sequential scans, which cost more than the index lookups.
+LEFT JOIN LATERAL (
+    SELECT a.id, a.assignee_id, s.escalates_to_id, home.supervisor_id AS home_supervisor_id
+    FROM assignments a
+    JOIN staff s ON s.id = a.assignee_id
+    LEFT JOIN units home ON home.id = s.unit_id
+    WHERE a.work_item_id = m.work_item_id
       AND a.status IN ('assigned', 'in_progress', 'on_hold')
-LEFT JOIN staff s ON s.id = a.assignee_id
-LEFT JOIN units home ON home.id = s.unit_id
+    OFFSET 0
+) a ON true
 ORDER BY m.work_item_id
 
 -- name: insert_breach_escalations
