@@ -44,7 +44,7 @@ from assignment_engine.devstack.replay_input import (
     Organisation,
     load_demo_input,
 )
-from assignment_engine.devstack.stack import Stack
+from assignment_engine.devstack.stack import Stack, cancel_on_sigterm
 
 logger = logging.getLogger(__name__)
 
@@ -294,6 +294,7 @@ def main(argv: list[str] | None = None) -> None:
         )
 
     async def run() -> int:
+        cancel_on_sigterm()
         stack = Stack.create(keep_data=args.keep_data)
         try:
             await stack.start()
@@ -309,7 +310,10 @@ def main(argv: list[str] | None = None) -> None:
                     f"kept the run's data: database {stack.database_url}, files in {stack.work_dir}"
                 )
 
-    status = asyncio.run(run())
+    try:
+        status = asyncio.run(run())
+    except asyncio.CancelledError:
+        sys.exit("demo stopped by SIGTERM; its servers and services were stopped")
     print(
         f"demo finished in {time.monotonic() - began:.0f} s: {'all invariants hold' if status == 0 else 'INVARIANTS FAILED'}"
     )

@@ -39,6 +39,17 @@ HEALTH_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
 
+def cancel_on_sigterm() -> None:
+    """Cancel the current task on SIGTERM, so `kill` stops a stack as Ctrl-C does.
+
+    Without it, SIGTERM ends the process at once and leaves the servers and
+    service processes it started running. Call it from the program's main task.
+    """
+    task = asyncio.current_task()
+    assert task is not None, "call cancel_on_sigterm from a running task"
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+
 @dataclass
 class ServiceProcess:
     name: str

@@ -245,6 +245,9 @@ async def run_all(
     args: argparse.Namespace, options: Any, output: Path
 ) -> dict[str, Any]:
     from assignment_engine.devstack.bench import drain, memory, scale, sla, throughput
+    from assignment_engine.devstack.stack import cancel_on_sigterm
+
+    cancel_on_sigterm()
 
     runners: dict[str, Callable[[Any], Awaitable[dict[str, Any]]]] = {
         "throughput": throughput.run,
@@ -315,7 +318,11 @@ def main(argv: list[str] | None = None) -> int:
         datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ".json"
     )
     output.parent.mkdir(parents=True, exist_ok=True)
-    results = uvloop.run(run_all(args, options, output))
+    try:
+        results = uvloop.run(run_all(args, options, output))
+    except asyncio.CancelledError:
+        print("ae-bench stopped by SIGTERM; its servers and services were stopped")
+        return 143
     text = render(_clean(results))
     print(text)
     if not args.no_docs:
