@@ -1,6 +1,7 @@
 """One trace follows a completion through NATS to the next queued item's assignment.
 
-Each database transaction is one span; statements have none unless asked for.
+Each database transaction is one span, and statements have none unless
+AE_TRACE_STATEMENTS is on.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ async def test_trace__completion_reaches_next_assignment_through_nats(
     )
 
 
-async def test_transaction_span__counts_the_attempts_of_a_retried_conflict(
+async def test_transaction_span__counts_retried_attempts(
     database_url: str,
 ) -> None:
     pool = await create_pool(database_url, min_size=1, max_size=1)

@@ -84,7 +84,7 @@ def test_verified_token__expires_while_remembered() -> None:
     assert rejected(verifier, token) == "token expired"
 
 
-def test_verified_tokens__beyond_the_cache_size_are_still_verified() -> None:
+def test_verified_tokens__past_cache_size_still_verified() -> None:
     verifier = TokenVerifier(HMAC, cache_size=4)
     tokens = [mint_token(HMAC, f"s{index}", "staff", ttl_s=60) for index in range(10)]
     for _ in range(2):

@@ -88,7 +88,7 @@ def scale_row(staff: int, reference_rate: float, above: float | None) -> dict:
     }
 
 
-def test_scale_table__reference_that_assigned_nothing_shows_a_lower_bound() -> None:
+def test_scale_table__idle_reference_shows_lower_bound() -> None:
     from assignment_engine.devstack.bench.report import scale_section
 
     section = scale_section(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 import uuid
@@ -256,7 +257,7 @@ async def test_ranking_sql__agrees_with_python_scoring(
     assert [row["score"] for row in rows] == [b.total for _, b in expected]
 
 
-async def test_takeable_sql__agrees_with_ranking_for_each_minimum(
+async def test_takeable_sql__agrees_with_ranking(
     db: asyncpg.Connection,
 ) -> None:
     generator = random.Random(11)
@@ -293,8 +294,12 @@ async def test_takeable_sql__agrees_with_ranking_for_each_minimum(
     unknown = uuid.uuid4()
     weights = Weights()
 
-    for minimum in (0, 1, 2, 3):
-        rows = await db.fetch(store_queries.takeable_items, [*items, unknown], minimum)
+    # A limit of 0 makes every item look up its skill holders, 1000 checks the
+    # items against the people with room.
+    for minimum, room_limit in itertools.product((0, 1, 2, 3), (0, 1000)):
+        rows = await db.fetch(
+            store_queries.takeable_items, [*items, unknown], minimum, room_limit
+        )
         takeable = {row["id"]: row["takeable"] for row in rows}
         assert {row["id"]: row["queued"] for row in rows} == {
             **{item_id: True for item_id in items},
@@ -313,8 +318,9 @@ async def test_takeable_sql__agrees_with_ranking_for_each_minimum(
                 weights.unit,
                 100,
             )
-            assert takeable[item_id] == bool(ranked), (minimum, required)
-    assert any(takeable.values()) and not all(takeable.values())
+            assert takeable[item_id] == bool(ranked), (minimum, room_limit, required)
+    assert any(takeable.values())
+    assert not all(takeable.values())
 
 
 async def test_concurrent__two_items_to_one_person_under_limit_both_assigned(

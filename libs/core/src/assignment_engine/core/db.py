@@ -62,7 +62,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
     asyncpg rolls back an open transaction itself. Its default reset also runs
     RESET ALL, UNLISTEN * and pg_advisory_unlock_all(), a round trip on every
-    release; no code here changes session settings, listens or holds a
+    release. No code here changes session settings, listens or holds a
     session-level advisory lock on a pooled connection, so that is skipped.
     """
 
@@ -71,8 +71,8 @@ async def create_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool
     """Open a pool whose connections decode json/jsonb into Python objects.
 
     Released connections keep their session state (see `_keep_session`). JIT
-    compilation is off: it is meant for long analytical queries, and on the
-    engine's short statements it costs more time than it saves.
+    compilation is off, because it is meant for long analytical queries and
+    costs the engine's short statements more time than it saves.
     """
     try:
         pool = await asyncpg.create_pool(

@@ -64,8 +64,8 @@ def event_row(
 ) -> tuple[uuid.UUID, str, bytes, dict[str, str]]:
     """Return the outbox columns (event_id, subject, payload, headers) of `event`.
 
-    For a statement that inserts the outbox row itself, together with the change
-    the event describes; it fills the message as `add_event` does.
+    A statement that inserts the outbox row itself, together with the change the
+    event describes, takes these. The message is filled as `add_event` does.
     """
     event_id, payload, headers = _prepare_event(event)
     return event_id, name, payload, headers
@@ -173,9 +173,9 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish and delete up to one batch of rows; return how many were sent.
 
-        The rows are published without waiting for each acknowledgement, then the
-        batch waits for all of them; a timeout or a rejection leaves every row of
-        the batch in the outbox for the next attempt.
+        The rows are published without waiting for each acknowledgement, and then
+        the batch waits for all of them. A timeout or a rejection leaves every row
+        of the batch in the outbox for the next attempt.
         """
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(queries.claim_batch, self.batch_size)
@@ -187,7 +187,7 @@ class OutboxRelay:
                     acks.append(await self._publish(row))
                 await asyncio.wait_for(asyncio.gather(*acks), PUBLISH_TIMEOUT_S)
             finally:
-                # Pending acknowledgements of a failed batch are dropped; the rows
+                # Pending acknowledgements of a failed batch are dropped. The rows
                 # stay and are published again with the same message ids.
                 for ack in acks:
                     ack.cancel()
@@ -196,7 +196,7 @@ class OutboxRelay:
         return len(rows)
 
     async def _publish(self, row: asyncpg.Record) -> asyncio.Future[Any]:
-        """Send one row to JetStream; return the future of its acknowledgement.
+        """Send one row to JetStream and return the future of its acknowledgement.
 
         The publish span belongs to the trace stored with the row and ends when
         the acknowledgement arrives, fails or is cancelled.

@@ -48,6 +48,9 @@ queries = load_queries("assignment_engine.assigner", "store.sql")
 # queue drain then retries it when capacity frees.
 MAX_DECISION_ROUNDS = 4
 ENGINE_ACTOR = "engine"
+# Up to this many people with room, an offer checks its items against them
+# instead of looking up each item's skill holders (takeable_items in store.sql).
+TAKEABLE_ROOM_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def _candidate(row: asyncpg.Record, matched_skills: int) -> Candidate:
 
 
 def _locked_candidate(row: asyncpg.Record) -> Candidate:
-    """The candidate of a rank_and_lock row, with the values read under its lock."""
+    """Build the candidate of a rank_and_lock row from the values read under its lock."""
     return Candidate(
         staff_id=row["id"],
         unit_id=row["locked_unit_id"],
@@ -393,6 +396,7 @@ class AssignerStore:
                 queries.takeable_items,
                 work_item_ids,
                 self.settings.min_skill_matches,
+                TAKEABLE_ROOM_LIMIT,
             )
         states = {row["id"]: row for row in rows}
         results = []

@@ -1,9 +1,9 @@
 -- name: intake_context
--- What an intake needs to know, in one row: whether the target unit exists, the
--- SLA policy for the type and priority (else the "*" fallback; NULL columns when
--- neither exists), and the calendar its clocks count (the policy's, else the
--- target unit's default; NULL columns for 24x7). $1 type, $2 priority,
--- $3 target unit (nullable).
+-- What an intake needs to know, in one row. It holds whether the target unit
+-- exists, the SLA policy for the type and priority (else the "*" fallback, with
+-- NULL columns when neither exists), and the calendar its clocks count (the
+-- policy's, else the target unit's default, with NULL columns for 24x7).
+-- $1 type, $2 priority, $3 target unit (nullable).
 SELECT ($3::text IS NULL OR EXISTS (SELECT 1 FROM units WHERE id = $3)) AS unit_exists,
        p.resolution_target, p.warning_fraction, p.calendar_id,
        c.timezone AS calendar_timezone, c.hours AS calendar_hours,
@@ -47,11 +47,11 @@ event AS (
 SELECT id FROM item
 
 -- name: rank_and_lock
--- Eligible staff for an item, best first, with what the score depends on, and a
--- lock on the best of them whose staff_load row no other transaction holds: that
--- row has `locked` true and its current values in the `locked_` columns, re-read
--- under the lock. Their profile is read FOR SHARE so availability cannot change
--- until commit. No row is locked when every candidate is held or has filled up.
+-- Eligible staff for an item, best first, with what the score depends on. The
+-- statement also locks the best of them whose staff_load row no other
+-- transaction holds. That row has `locked` true and its current values, re-read
+-- under the lock, in the `locked_` columns. Its profile is read FOR SHARE so
+-- availability cannot change until commit. No row is locked when every candidate is held or has filled up.
 -- $1 required skills, $2 target unit (nullable), $3 minimum matched skills,
 -- $4..$7 weights of skills, capacity, availability and unit, $8 limit.
 -- The GIN index on staff.skills serves `skills && $1` when skills are required.
@@ -103,8 +103,8 @@ LEFT JOIN locked k ON k.id = r.id
 ORDER BY r.score DESC, r.active_count, r.last_assigned_at NULLS FIRST, r.id COLLATE "C"
 
 -- name: lock_candidate_wait
--- Lock a person's load row if they are still eligible, waiting for a concurrent
--- holder and then re-checking the conditions on the row it committed; their
+-- Lock a person's load row if they are still eligible. It waits for a concurrent
+-- holder, then re-checks the conditions on the row that holder committed. The
 -- profile is read FOR SHARE. $1 staff id.
 SELECT s.id, s.unit_id, s.availability, s.wip_limit, l.active_count, l.last_assigned_at
 FROM staff_load l
@@ -118,9 +118,9 @@ FOR SHARE OF s
 
 -- name: record_assignment
 -- Assign a work item whose item row and assignee's staff_load row this transaction
--- has locked: insert the assignment, count it in the assignee's load, mark the
--- item assigned, take it off the queue, and write the decision and the
--- assignment.assigned event. $1 assignment, $2 work item, $3 assignee, $4 score,
+-- has locked. The statement inserts the assignment, counts it in the assignee's
+-- load, marks the item assigned, takes it off the queue, and writes the decision
+-- and the assignment.assigned event. $1 assignment, $2 work item, $3 assignee, $4 score,
 -- $5 decision kind, $6 candidates, $7 actor; the event's $8 id, $9 subject,
 -- $10 payload, $11 headers. Returns the assignment's assigned_at.
 WITH assignment AS (
@@ -213,24 +213,49 @@ FOR UPDATE OF w, q SKIP LOCKED
 -- For each given work item, whether it is queued and whether someone could take
 -- it now: an eligible person under their WIP limit who holds the skills that
 -- rank_and_lock requires. A snapshot read without locks, so an offer skips the
--- items nobody can take without a transaction each; the offer of a takeable item
--- decides under locks. $1 work items, $2 minimum matched skills.
+-- items that no one can take without a transaction each. The offer of a
+-- takeable item decides under locks. $1 work items, $2 minimum matched skills,
+-- $3 the most people with room to collect.
+-- When at most $3 people have room (the usual case while items wait), they are
+-- collected once and each item is checked against them. Otherwise each item
+-- looks up the holders of its skills through the GIN index on staff.skills.
+WITH room AS MATERIALIZED (
+    SELECT s.skills
+    FROM staff s
+    JOIN staff_load l ON l.staff_id = s.id
+    WHERE s.availability IN ('available', 'busy')
+      AND s.wip_limit > 0
+      AND l.active_count < s.wip_limit
+    LIMIT $3::integer + 1
+)
 SELECT i.id,
        q.work_item_id IS NOT NULL AS queued,
-       q.work_item_id IS NOT NULL AND EXISTS (
-           SELECT 1
-           FROM staff s
-           JOIN staff_load l ON l.staff_id = s.id
-           WHERE s.availability IN ('available', 'busy')
-             AND s.wip_limit > 0
-             AND l.active_count < s.wip_limit
-             AND (cardinality(q.required_skills) = 0
+       q.work_item_id IS NOT NULL AND CASE
+           WHEN (SELECT count(*) FROM room) <= $3::integer THEN EXISTS (
+               SELECT 1
+               FROM room r
+               WHERE cardinality(q.required_skills) = 0
                   OR $2::integer = 0
-                  OR (s.skills && q.required_skills
-                      AND (SELECT count(*) FROM unnest(s.skills) AS k
+                  OR (r.skills && q.required_skills
+                      AND (SELECT count(*) FROM unnest(r.skills) AS k
                            WHERE k = ANY (q.required_skills))
-                          >= least($2::integer, cardinality(q.required_skills))))
-       ) AS takeable
+                          >= least($2::integer, cardinality(q.required_skills)))
+           )
+           ELSE EXISTS (
+               SELECT 1
+               FROM staff s
+               JOIN staff_load l ON l.staff_id = s.id
+               WHERE s.availability IN ('available', 'busy')
+                 AND s.wip_limit > 0
+                 AND l.active_count < s.wip_limit
+                 AND (cardinality(q.required_skills) = 0
+                      OR $2::integer = 0
+                      OR (s.skills && q.required_skills
+                          AND (SELECT count(*) FROM unnest(s.skills) AS k
+                               WHERE k = ANY (q.required_skills))
+                              >= least($2::integer, cardinality(q.required_skills))))
+           )
+       END AS takeable
 FROM unnest($1::uuid[]) AS i (id)
 LEFT JOIN queue_entries q ON q.work_item_id = i.id
 

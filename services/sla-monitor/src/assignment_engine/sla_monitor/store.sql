@@ -1,9 +1,9 @@
 -- name: claim_warnings
 -- Claim running clocks whose warning time has passed and mark them warned, oldest
 -- warning first, skipping clocks another transaction holds. $1 batch size.
--- The work item is locked FOR KEY SHARE, the lock the foreign key check of the
--- warning escalation takes anyway, as in claim_breaches: a clock whose item
--- another transaction holds stays unmarked, and a later pass claims it.
+-- As in claim_breaches, the clocks are locked first and their work items then
+-- FOR KEY SHARE, so a clock whose item another transaction holds stays unmarked
+-- until a later pass.
 -- Returns each claimed clock with the active assignment (NULL when queued) and
 -- the recipient of its warning escalation, chosen as in claim_breaches.
 WITH due AS (
@@ -24,7 +24,7 @@ items AS (
     WHERE w.id = ANY (ARRAY(SELECT work_item_id FROM due))
     FOR KEY SHARE SKIP LOCKED
 ),
--- The two admins with the lowest ids, read once: the fallback recipient is the
+-- The two admins with the lowest ids, read once. The fallback recipient is the
 -- first of them who is not the assignee.
 admins AS MATERIALIZED (
     SELECT id FROM staff WHERE role = 'admin' ORDER BY id COLLATE "C" LIMIT 2
@@ -53,7 +53,7 @@ SELECT m.work_item_id, m.deadline, m.warned_at,
             LIMIT 1)
        ) AS escalated_to_id
 FROM marked m
--- OFFSET 0 keeps this a lookup per claimed clock: joined flat, small tables get
+-- OFFSET 0 keeps this a lookup per claimed clock. Joined flat, small tables get
 -- hash joins over sequential scans, which cost more than the index lookups.
 LEFT JOIN LATERAL (
     SELECT a.id, a.assignee_id, s.escalates_to_id, home.supervisor_id AS home_supervisor_id
@@ -74,7 +74,7 @@ ORDER BY m.work_item_id
 -- size. Then their work items are locked FOR KEY SHARE, which is the lock the
 -- escalation's foreign key check takes anyway. A clock whose item the assigner
 -- has locked FOR UPDATE therefore stays unmarked instead of waiting for it, and
--- a later pass claims it; a change of that clock waits until this claim commits.
+-- a later pass claims it. A change of that clock waits until this claim commits.
 -- Returns each claimed clock with the active assignment (NULL when queued) and
 -- the recipient of its escalation, which is never the assignee:
 --   assigned item: the assignee's escalates_to_id, else the supervisor of the
@@ -98,7 +98,7 @@ items AS (
     WHERE w.id = ANY (ARRAY(SELECT work_item_id FROM due))
     FOR KEY SHARE SKIP LOCKED
 ),
--- The two admins with the lowest ids, read once: the fallback recipient is the
+-- The two admins with the lowest ids, read once. The fallback recipient is the
 -- first of them who is not the assignee.
 admins AS MATERIALIZED (
     SELECT id FROM staff WHERE role = 'admin' ORDER BY id COLLATE "C" LIMIT 2
@@ -130,7 +130,7 @@ SELECT m.work_item_id, m.deadline, m.breached_at, m.warned_now,
             LIMIT 1)
        ) AS escalated_to_id
 FROM marked m
--- OFFSET 0 keeps this a lookup per claimed clock: joined flat, small tables get
+-- OFFSET 0 keeps this a lookup per claimed clock. Joined flat, small tables get
 -- hash joins over sequential scans, which cost more than the index lookups.
 LEFT JOIN LATERAL (
     SELECT a.id, a.assignee_id, s.escalates_to_id, home.supervisor_id AS home_supervisor_id

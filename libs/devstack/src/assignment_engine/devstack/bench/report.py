@@ -129,7 +129,7 @@ def throughput_section(data: dict[str, Any]) -> str:
 
 
 def _reference_ratio(row: dict[str, Any]) -> object:
-    """The engine ÷ reference cell: the ratio, or its lower bound as '> N'."""
+    """Format the engine ÷ reference cell: the ratio, or its lower bound as '> N'."""
     above = row.get("engine_vs_reference_above")
     if above is not None:
         return f"> {fmt(above)}"
