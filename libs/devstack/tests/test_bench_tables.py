@@ -101,3 +101,20 @@ def test_scale_table__idle_reference_shows_lower_bound() -> None:
     rows = [line for line in section.splitlines() if line.startswith("| 5")]
     assert "| 3.00 |" in rows[0]
     assert "| > 3,600.0 |" in rows[1]
+
+
+def test_kept_benchmarks__keep_the_run_that_measured_them() -> None:
+    from assignment_engine.devstack.bench.__main__ import kept_benchmarks
+
+    first = {"started_at": "T1", "command": "ae-bench", "benchmarks": {"sla": {}}}
+    second = {
+        "started_at": "T2",
+        "command": "ae-bench --only drain --keep first.json",
+        "benchmarks": {"drain": {}, **kept_benchmarks(first, ["drain"])},
+    }
+
+    kept = kept_benchmarks(second, ["throughput"])
+
+    assert kept["sla"]["from_run"] == "T1 (`ae-bench`)"
+    assert kept["drain"]["from_run"] == "T2 (`ae-bench --only drain --keep first.json`)"
+    assert "throughput" not in kept

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -241,6 +241,22 @@ def _memory_view(benchmarks: dict[str, Any]) -> dict[str, Any]:
     return {"peaks": peaks, "soak": memory if "rss" in memory else None}
 
 
+def kept_benchmarks(earlier: dict[str, Any], only: Sequence[str]) -> dict[str, Any]:
+    """Return the benchmarks of an earlier results file that this run skips.
+
+    Each is marked with the run that measured it. A benchmark that the earlier
+    run had itself kept from a run before it keeps that first run's mark.
+    """
+    kept = {}
+    for name, data in earlier.get("benchmarks", {}).items():
+        if name not in only:
+            data.setdefault(
+                "from_run", f"{earlier['started_at']} (`{earlier['command']}`)"
+            )
+            kept[name] = data
+    return kept
+
+
 async def run_all(
     args: argparse.Namespace, options: Any, output: Path
 ) -> dict[str, Any]:
@@ -266,10 +282,7 @@ async def run_all(
     }
     if args.keep is not None:
         earlier = json.loads(await asyncio.to_thread(args.keep.read_text))
-        for name, data in earlier.get("benchmarks", {}).items():
-            if name not in args.only:
-                data["from_run"] = f"{earlier['started_at']} (`{earlier['command']}`)"
-                results["benchmarks"][name] = data
+        results["benchmarks"].update(kept_benchmarks(earlier, args.only))
     for name in (n for n in runners if n in args.only):
         logger.info("benchmark %s: starting", name)
         load_before = os.getloadavg()
