@@ -169,10 +169,10 @@ def run_service(name: str, start: Callable[[], Awaitable[ServiceRuntime]]) -> No
     """Entry point of a console script: start, wait for SIGTERM/SIGINT, close."""
     try:
         level = CommonSettings.from_env().log_level
+        logs.setup(name, level)
+        telemetry.setup_tracing(name)
     except ConfigError as exc:
         raise SystemExit(f"{name}: {exc}") from None
-    logs.setup(name, level)
-    telemetry.setup_tracing(name)
 
     async def main() -> None:
         stop = asyncio.Event()

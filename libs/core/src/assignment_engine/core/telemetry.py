@@ -35,7 +35,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 
-from assignment_engine.core.config import env_bool
+from assignment_engine.core.config import ConfigError, env_bool
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +56,16 @@ def _exporters() -> list[SpanExporter]:
         if name == "console":
             exporters.append(ConsoleSpanExporter())
         elif name == "otlp":
-            protocol = os.environ.get(
-                "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-                os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            variable = (
+                "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+                if os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+                else "OTEL_EXPORTER_OTLP_PROTOCOL"
             )
+            protocol = os.environ.get(variable) or "grpc"
+            if protocol not in ("grpc", "http/protobuf"):
+                raise ConfigError(
+                    f"{variable}={protocol!r} is invalid; expected grpc or http/protobuf"
+                )
             if protocol == "grpc":
                 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
                     OTLPSpanExporter,
@@ -70,7 +76,7 @@ def _exporters() -> list[SpanExporter]:
                 )
             exporters.append(OTLPSpanExporter())
         else:
-            raise ValueError(
+            raise ConfigError(
                 f"OTEL_TRACES_EXPORTER={names!r} names {name!r}; expected otlp, console or none"
             )
     return exporters

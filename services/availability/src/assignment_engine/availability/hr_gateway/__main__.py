@@ -53,10 +53,10 @@ async def serve(settings: HrGatewaySettings) -> None:
 def main() -> None:
     try:
         settings = HrGatewaySettings.from_env()
+        logs.setup(SERVICE_NAME, settings.common.log_level)
+        telemetry.setup_tracing(SERVICE_NAME)
     except ConfigError as exc:
         raise SystemExit(f"{SERVICE_NAME}: {exc}") from None
-    logs.setup(SERVICE_NAME, settings.common.log_level)
-    telemetry.setup_tracing(SERVICE_NAME)
     try:
         uvloop.run(serve(settings))
     finally:
