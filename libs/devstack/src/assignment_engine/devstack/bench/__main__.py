@@ -27,6 +27,8 @@ from typing import Any
 
 logger = logging.getLogger("assignment_engine.devstack.bench")
 
+DEFAULT_DOCS = "docs/benchmarks.md"
+
 QUIET_LOGGERS = (
     "assignment_engine.devstack.servers",
     "assignment_engine.devstack.stack",
@@ -34,6 +36,23 @@ QUIET_LOGGERS = (
     "assignment_engine.core.migrate",
     "assignment_engine.core.bootstrap",
 )
+
+
+def _positive(kind: type[int] | type[float], noun: str) -> Callable[[str], Any]:
+    """Return an argparse type that accepts only finite positive numbers of `kind`."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is invalid; expected a positive {noun}"
+            )
+        return value
+
+    return parse
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -57,15 +76,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sla-sizes", help="active clocks of the SLA pass benchmark, e.g. 5000,100000"
     )
     parser.add_argument(
-        "--soak-s", type=float, help="length of the memory soak in seconds"
+        "--soak-s",
+        type=_positive(float, "number"),
+        help="length of the memory soak in seconds",
     )
     parser.add_argument(
         "--soak-rate",
-        type=float,
+        type=_positive(float, "number"),
         help="submissions per second offered during the soak (default 200)",
     )
     parser.add_argument(
-        "--rounds", type=int, help="alternating rounds of the throughput benchmark"
+        "--rounds",
+        type=_positive(int, "integer"),
+        help="alternating rounds of the throughput benchmark",
     )
     parser.add_argument(
         "--output",
@@ -75,8 +98,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--docs",
         type=Path,
-        default=Path("docs/benchmarks.md"),
-        help="Markdown file whose generated section is rewritten (default: docs/benchmarks.md)",
+        help="Markdown file whose generated section is rewritten (default: "
+        "docs/benchmarks.md, and only when every benchmark runs or --keep is given)",
     )
     parser.add_argument(
         "--no-docs", action="store_true", help="leave the Markdown file alone"
@@ -101,7 +124,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(
             f"--only names unknown benchmarks {unknown}; expected some of {list(BENCHMARKS)}"
         )
+    if not chosen:
+        parser.error(f"--only names no benchmark; expected some of {list(BENCHMARKS)}")
     args.only = [name for name in BENCHMARKS if name in chosen]
+    if args.keep is not None and not args.keep.is_file():
+        parser.error(
+            f"--keep {str(args.keep)!r} is not a file; expected a results JSON"
+        )
+    # A partial run without --keep would replace every table with its own, so it
+    # rewrites the docs only when --docs names the file.
+    args.partial_without_docs = (
+        args.docs is None
+        and not args.no_docs
+        and len(args.only) < len(BENCHMARKS)
+        and args.keep is None
+    )
+    if args.partial_without_docs:
+        args.no_docs = True
+    args.docs = args.docs or Path(DEFAULT_DOCS)
     return args
 
 
@@ -131,13 +171,9 @@ def build_options(args: argparse.Namespace) -> Any:
     if args.soak_s is not None:
         changes["soak_s"] = args.soak_s
     if args.soak_rate is not None:
-        if args.soak_rate <= 0:
-            raise SystemExit(
-                f"--soak-rate={args.soak_rate} is invalid; expected a positive rate"
-            )
         changes["soak_rate"] = args.soak_rate
     if args.rounds is not None:
-        changes["rounds"] = max(1, args.rounds)
+        changes["rounds"] = args.rounds
     return dataclasses.replace(options, **changes)
 
 
@@ -342,6 +378,11 @@ def main(argv: list[str] | None = None) -> int:
         from assignment_engine.devstack.bench.tables import write_section
 
         write_section(args.docs, text)
+    elif args.partial_without_docs:
+        print(
+            f"\n{args.docs} left as it is: a run of some benchmarks rewrites it "
+            "with --keep FILE (the others' figures) or --docs FILE"
+        )
     print(f"\nresults: {output}")
     failed = [name for name, data in results["benchmarks"].items() if "error" in data]
     return 1 if failed else 0

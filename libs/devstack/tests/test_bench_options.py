@@ -1,0 +1,55 @@
+"""ae-bench's command line: invalid values, and when a run rewrites the docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assignment_engine.devstack.bench.__main__ import parse_args
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--rounds", "0"], "'0' is invalid; expected a positive integer"),
+        (["--rounds", "x"], "'x' is invalid; expected a positive integer"),
+        (["--soak-s", "-1"], "'-1' is invalid; expected a positive number"),
+        (["--soak-s", "nan"], "'nan' is invalid; expected a positive number"),
+        (["--soak-rate", "0"], "'0' is invalid; expected a positive number"),
+        (["--only", ","], "--only names no benchmark"),
+        (["--only", "nonsense"], "--only names unknown benchmarks ['nonsense']"),
+        (["--keep", "/nonexistent/results.json"], "is not a file"),
+    ],
+)
+def test_parse_args__rejects_invalid_value(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as raised:
+        parse_args(argv)
+
+    assert raised.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_parse_args__partial_run_leaves_docs_alone() -> None:
+    args = parse_args(["--only", "drain"])
+
+    assert args.no_docs
+    assert args.partial_without_docs
+    assert args.docs == Path("docs/benchmarks.md")
+
+
+def test_parse_args__partial_run_with_keep_rewrites_docs(tmp_path: Path) -> None:
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text("{}")
+
+    assert not parse_args(["--only", "drain", "--keep", str(earlier)]).no_docs
+    assert not parse_args(["--only", "drain", "--docs", str(tmp_path / "x.md")]).no_docs
+
+
+def test_parse_args__full_run_rewrites_docs() -> None:
+    args = parse_args([])
+
+    assert not args.no_docs
+    assert not args.partial_without_docs
