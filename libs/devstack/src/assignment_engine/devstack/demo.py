@@ -233,10 +233,12 @@ async def replay(stack: Stack, demo: DemoInput, args: argparse.Namespace) -> int
                 await asyncio.sleep(1.0)
 
         sampling = asyncio.create_task(sample_forever())
-        await client.run(demo.trace, availability_changes(demo.organisation))
-        sampling.cancel()
-        await asyncio.gather(sampling, return_exceptions=True)
-        client.stop_completing()
+        try:
+            await client.run(demo.trace, availability_changes(demo.organisation))
+        finally:
+            sampling.cancel()
+            await asyncio.gather(sampling, return_exceptions=True)
+            await client.stop_completing()
         # Let the queue drain and the monitor catch up before checking the invariants.
         await queue.DrainQueue(queue_pb2.DrainQueueRequest(), timeout=60)
         await asyncio.sleep(SETTLE_S)
@@ -312,8 +314,8 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         status = asyncio.run(run())
-    except asyncio.CancelledError:
-        sys.exit("demo stopped by SIGTERM; its servers and services were stopped")
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        sys.exit("demo stopped; its servers and services were stopped")
     print(
         f"demo finished in {time.monotonic() - began:.0f} s: {'all invariants hold' if status == 0 else 'INVARIANTS FAILED'}"
     )

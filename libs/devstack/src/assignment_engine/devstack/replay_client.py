@@ -81,23 +81,30 @@ class ReplayClient:
         began = time.monotonic()
         poller = asyncio.create_task(self._poll_assigned())
         changer = asyncio.create_task(self._apply_changes(changes, duration_s, began))
-        submissions = set()
-        for item in trace:
-            delay = began + item.arrival_offset_s / self.speedup - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            task = asyncio.create_task(self._submit(item))
-            submissions.add(task)
-            task.add_done_callback(submissions.discard)
-        await asyncio.gather(*submissions)
-        await changer
-        poller.cancel()
-        await asyncio.gather(poller, return_exceptions=True)
+        submissions: set[asyncio.Task[None]] = set()
+        try:
+            for item in trace:
+                delay = began + item.arrival_offset_s / self.speedup - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                task = asyncio.create_task(self._submit(item))
+                submissions.add(task)
+                task.add_done_callback(submissions.discard)
+            await asyncio.gather(*submissions)
+            await changer
+        finally:
+            # Also on cancellation, so no task calls the engine after it stops.
+            pending = [poller, changer, *submissions]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
-    def stop_completing(self) -> None:
+    async def stop_completing(self) -> None:
         """Cancel the pending completions, so capacity stops freeing."""
-        for task in list(self._completions):
+        pending = list(self._completions)
+        for task in pending:
             task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def _as(self, subject: str, role: str) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self.token(subject, role)}"),)

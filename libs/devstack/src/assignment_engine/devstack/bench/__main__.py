@@ -369,8 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
         results = uvloop.run(run_all(args, options, output))
-    except asyncio.CancelledError:
-        print("ae-bench stopped by SIGTERM; its servers and services were stopped")
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        print("ae-bench stopped; its servers and services were stopped")
         return 143
     text = render(_clean(results))
     print(text)
