@@ -172,14 +172,15 @@ class TokenVerifier:
             raise Unauthenticated("token expired")
         caller, expires_at = self._check(token)
         if len(self._verified) >= self._cache_size:
-            # Forget the oldest half; dicts keep insertion order.
+            # Forget the oldest half, which come first because dicts keep
+            # insertion order.
             for stale in list(self._verified)[: self._cache_size // 2 + 1]:
                 del self._verified[stale]
         self._verified[token] = (caller, expires_at)
         return caller
 
     def _check(self, token: str) -> tuple[Caller, float]:
-        """Verify signature and claims; return the caller and when the token expires."""
+        """Verify signature and claims, and return the caller and the token's expiry."""
         settings = self.settings
         try:
             if self._keys is not None:

@@ -1,8 +1,8 @@
 """OpenTelemetry tracing for every hop: gRPC server and client, PostgreSQL, NATS.
 
 Every database transaction is a span (db.py). AE_TRACE_STATEMENTS=true adds a span
-for each statement through the asyncpg instrumentation, for finding a slow query;
-it is off by default because that span costs more CPU than most statements.
+for each statement through the asyncpg instrumentation, for finding a slow query.
+It is off by default, because that span costs more CPU than most statements.
 
 The exporter follows the standard variables: OTEL_TRACES_EXPORTER (`otlp`,
 `console` or `none`, comma-separated), OTEL_EXPORTER_OTLP_PROTOCOL (`grpc` or

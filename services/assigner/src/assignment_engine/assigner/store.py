@@ -4,9 +4,9 @@ Lock order, the same in every transaction so none deadlock: the work item row,
 then its assignment, then the assignee's staff_load row (and the profile row
 FOR SHARE). A decision locks at most one staff_load row that it then updates. A
 reassignment (reassignment.py) locks the previous and the new assignee's rows in
-staff id order. Ending an assignment also updates the item's SLA clock, which
-only a transaction holding the work item lock, or the SLA monitor's claim (which
-never waits for a lock), changes.
+staff id order. Ending an assignment also updates the item's SLA clock. Apart
+from transactions that hold the work item lock, only the SLA monitor's claim
+changes a clock, and it skips locked rows instead of waiting for them.
 
 Changes of an existing assignment check the caller's permission after taking the
 work item lock, so the assignee they checked against cannot change before commit.
@@ -259,10 +259,11 @@ class AssignerStore:
         required_skills: list[str],
         target_unit_id: str | None,
     ) -> Decision:
-        """Pick and lock the best eligible person; no assignee when nobody fits.
+        """Pick and lock the best eligible person.
 
-        The caller records the assignment (`_record_assignment`), which counts it
-        in the locked person's load.
+        The decision has no assignee when no one fits. The caller records the
+        assignment (`_record_assignment`), which counts it in the locked person's
+        load.
         """
         settings = self.settings
         weights = settings.weights
@@ -328,7 +329,7 @@ class AssignerStore:
         decision: Decision,
         kind: str,
     ) -> datetime:
-        """Write the decided assignment and its event; return its assigned_at."""
+        """Write the decided assignment and its event, and return its assigned_at."""
         assert decision.assignment_id is not None and decision.winner is not None
         event = events_pb2.AssignmentChanged(
             assignment_id=str(decision.assignment_id),
@@ -386,10 +387,10 @@ class AssignerStore:
         )
 
     async def offer_many(self, work_item_ids: list[uuid.UUID]) -> list[OfferResult]:
-        """Offer queued items in the given order; see `offer_queued`.
+        """Offer queued items in the given order, each as `offer_queued` does.
 
-        Items that are no longer queued, or that nobody eligible has room for, are
-        answered from one read without a transaction each.
+        Items that are no longer queued, or that no eligible person has room for,
+        are answered from one read without a transaction each.
         """
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(

@@ -1,8 +1,9 @@
 -- name: intake_context
--- What an intake needs to know, in one row. It holds whether the target unit
--- exists, the SLA policy for the type and priority (else the "*" fallback, with
--- NULL columns when neither exists), and the calendar its clocks count (the
--- policy's, else the target unit's default, with NULL columns for 24x7).
+-- What an intake needs to know, in one row. The row says whether the target unit
+-- exists. It contains the SLA policy for the type and priority, else the "*"
+-- fallback, with NULL columns when neither exists. It also contains the calendar
+-- the clocks count: the policy's, else the target unit's default, with NULL
+-- columns for 24x7.
 -- $1 type, $2 priority, $3 target unit (nullable).
 SELECT ($3::text IS NULL OR EXISTS (SELECT 1 FROM units WHERE id = $3)) AS unit_exists,
        p.resolution_target, p.warning_fraction, p.calendar_id,
@@ -152,10 +153,10 @@ event AS (
 SELECT assigned_at FROM assignment
 
 -- name: record_queued
--- Queue a new work item nobody has room for: its queue entry, the decision and the
--- work_item.queued event. $1 work item, $2 priority, $3 target unit, $4 required
--- skills, $5 actor, $6 reason; the event's $7 id, $8 subject, $9 payload,
--- $10 headers.
+-- Queue a new work item that no one has room for: write its queue entry, the
+-- decision and the work_item.queued event. $1 work item, $2 priority, $3 target
+-- unit, $4 required skills, $5 actor, $6 reason, and the event's $7 id,
+-- $8 subject, $9 payload, $10 headers.
 WITH entry AS (
     INSERT INTO queue_entries (work_item_id, priority, enqueued_at, target_unit_id,
                                required_skills)
