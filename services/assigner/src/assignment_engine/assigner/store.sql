@@ -56,6 +56,8 @@ SELECT id FROM item
 -- $1 required skills, $2 target unit (nullable), $3 minimum matched skills,
 -- $4..$7 weights of skills, capacity, availability and unit, $8 limit.
 -- The GIN index on staff.skills serves `skills && $1` when skills are required.
+-- NOTE: every eligible holder of a required skill is scored and sorted, so the
+-- cost grows with the organisation (about 38 ms at 50,000 staff, docs/benchmarks.md).
 WITH candidates AS (
     SELECT s.id, s.unit_id, s.availability, s.wip_limit, l.active_count, l.last_assigned_at,
            CASE WHEN cardinality($1::text[]) = 0 THEN 0

@@ -295,6 +295,7 @@ async def start_gateway(
         gateway.application(), auto_decompress=False, access_log=None
     )
     await runner.setup()
+    # NOTE: plain HTTP only, even with AE_TLS_* set, so TLS must end in a proxy.
     site = web.TCPSite(
         runner,
         host if host is not None else settings.common.bind_host,
