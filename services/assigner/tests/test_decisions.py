@@ -202,8 +202,27 @@ async def test_explain__lists_winner_and_runners_up(
     assert explained.decisions[0].kind == pb.DECISION_KIND_ASSIGNED
 
 
+# Required sets of every size the ranking statement counts differently: none,
+# one, two (one of two held is decided by array operators) and more.
+RANKING_CASES = [
+    (required, minimum)
+    for required in (
+        [],
+        ["s1"],
+        ["s1", "s2"],
+        ["s1", "s2", "s3"],
+        ["s0", "s2", "s4", "s5"],
+    )
+    for minimum in (0, 1, 2)
+]
+
+
+@pytest.mark.parametrize(("required", "minimum"), RANKING_CASES)
 async def test_ranking_sql__agrees_with_python_scoring(
-    db: asyncpg.Connection, assigner: RunningAssigner
+    db: asyncpg.Connection,
+    assigner: RunningAssigner,
+    required: list[str],
+    minimum: int,
 ) -> None:
     generator = random.Random(7)
     skills = [f"s{i}" for i in range(6)]
@@ -215,21 +234,20 @@ async def test_ranking_sql__agrees_with_python_scoring(
             db,
             f"p{index:02d}",
             generator.choice(["u1", "u2"]),
-            skills=generator.sample(skills, generator.randint(0, 3)),
+            skills=generator.sample(skills, generator.randint(0, 4)),
             wip_limit=wip,
             availability=generator.choice(
                 ["available", "busy", "unavailable", "on_leave"]
             ),
             active_count=generator.randint(0, max(wip, 0)),
         )
-    required = ["s1", "s2", "s3"]
     weights = Weights()
 
     rows = await db.fetch(
         store_queries.rank_and_lock,
         required,
         "u1",
-        1,
+        minimum,
         weights.skills,
         weights.capacity,
         weights.availability,
@@ -251,9 +269,13 @@ async def test_ranking_sql__agrees_with_python_scoring(
         )
         for p in people
     ]
-    expected = rank(candidates, len(required), "u1", weights)
+    expected = rank(candidates, len(required), "u1", weights, minimum)
 
+    assert expected
     assert [row["id"] for row in rows] == [c.staff_id for c, _ in expected]
+    assert [row["matched_skills"] for row in rows] == [
+        c.matched_skills for c, _ in expected
+    ]
     assert [row["score"] for row in rows] == [b.total for _, b in expected]
 
 

@@ -52,19 +52,30 @@ SELECT id FROM item
 -- statement also locks the best of them whose staff_load row no other
 -- transaction holds. That row has `locked` true and its current values, re-read
 -- under the lock, in the `locked_` columns. Its profile is read FOR SHARE so
--- availability cannot change until commit. No row is locked when every candidate is held or has filled up.
--- $1 required skills, $2 target unit (nullable), $3 minimum matched skills,
--- $4..$7 weights of skills, capacity, availability and unit, $8 limit.
+-- availability cannot change until commit. No row is locked when every candidate
+-- is held or has filled up.
+-- $1 required skills (no duplicates), $2 target unit (nullable), $3 minimum
+-- matched skills, $4..$7 weights of skills, capacity, availability and unit,
+-- $8 limit.
 -- The GIN index on staff.skills serves `skills && $1` when skills are required.
+-- matched_skills counts by array operators where they decide it (no skill
+-- required, all or none held, or one of two held), which is cheaper than
+-- unnesting each candidate's skills.
 -- NOTE: every eligible holder of a required skill is scored and sorted, so the
--- cost grows with the organisation (about 38 ms at 50,000 staff, docs/benchmarks.md).
+-- cost grows with the organisation (docs/benchmarks.md has the figures).
 WITH candidates AS (
     SELECT s.id, s.unit_id, s.availability, s.wip_limit, l.active_count, l.last_assigned_at,
-           CASE WHEN cardinality($1::text[]) = 0 THEN 0
-                ELSE (SELECT count(*) FROM unnest(s.skills) AS k WHERE k = ANY ($1::text[]))
-           END::integer AS matched_skills
+           m.matched_skills
     FROM staff s
     JOIN staff_load l ON l.staff_id = s.id
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN cardinality($1::text[]) = 0 THEN 0
+                    WHEN s.skills @> $1::text[] THEN cardinality($1::text[])
+                    WHEN NOT s.skills && $1::text[] THEN 0
+                    WHEN cardinality($1::text[]) = 2 THEN 1
+                    ELSE (SELECT count(*) FROM unnest(s.skills) AS k WHERE k = ANY ($1::text[]))
+               END::integer AS matched_skills
+    ) AS m
     WHERE s.availability IN ('available', 'busy')
       AND s.wip_limit > 0
       AND l.active_count < s.wip_limit
