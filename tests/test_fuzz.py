@@ -164,6 +164,7 @@ async def check_database(db: asyncpg.Connection) -> None:
     for description in (
         "no item has two active assignments",
         "every load counter equals the real count",
+        "the ranking's copy of staff and load is current",
         "no item is both queued and assigned",
     ):
         assert results[description].violations == [], description

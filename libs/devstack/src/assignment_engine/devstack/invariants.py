@@ -18,6 +18,7 @@ CHECKS = (
     ("no item has two active assignments", "items_with_two_active_assignments"),
     ("nobody is over their WIP limit", "staff_over_wip_limit"),
     ("every load counter equals the real count", "counters_off"),
+    ("the ranking's copy of staff and load is current", "ranking_copy_off"),
     ("no item is both queued and assigned", "items_both_queued_and_assigned"),
     ("every breach is escalated exactly once", "breaches_not_escalated_once"),
     ("no item waits while someone eligible has room", "queued_while_someone_has_room"),

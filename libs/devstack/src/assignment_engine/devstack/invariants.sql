@@ -25,6 +25,18 @@ WHERE l.active_count <> (SELECT count(*) FROM assignments a
                          WHERE a.assignee_id = l.staff_id
                            AND a.status IN ('assigned', 'in_progress', 'on_hold'))
 
+-- name: ranking_copy_off
+-- Staff whose staff_rank row, the ranking's copy, is missing or differs from
+-- their staff and staff_load rows.
+SELECT s.id AS staff_id
+FROM staff s
+JOIN staff_load l ON l.staff_id = s.id
+LEFT JOIN staff_rank r ON r.staff_id = s.id
+WHERE r.staff_id IS NULL
+   OR (r.unit_id, r.skills, r.availability, r.wip_limit, r.active_count, r.last_assigned_at)
+      IS DISTINCT FROM
+      (s.unit_id, s.skills, s.availability, s.wip_limit, l.active_count, l.last_assigned_at)
+
 -- name: breaches_not_escalated_once
 -- Breached clocks without exactly one level-1 breach escalation. Clocks with no
 -- possible recipient are listed too; the monitor logs each of them as an error.

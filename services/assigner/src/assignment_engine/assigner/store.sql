@@ -57,29 +57,29 @@ SELECT id FROM item
 -- $1 required skills (no duplicates), $2 target unit (nullable), $3 minimum
 -- matched skills, $4..$7 weights of skills, capacity, availability and unit,
 -- $8 limit.
--- The GIN index on staff.skills serves `skills && $1` when skills are required.
--- matched_skills counts by array operators where they decide it (no skill
--- required, all or none held, or one of two held), which is cheaper than
--- unnesting each candidate's skills.
+-- Candidates come from staff_rank, the triggers' copy of staff and staff_load,
+-- through its GIN index on skills when skills are required. matched_skills is
+-- counted by array operators where they decide it (no skill required, all or
+-- none held, or one of two held), which is cheaper than unnesting each
+-- candidate's skills.
 -- NOTE: every eligible holder of a required skill is scored and sorted, so the
 -- cost grows with the organisation (docs/benchmarks.md has the figures).
 WITH candidates AS (
-    SELECT s.id, s.unit_id, s.availability, s.wip_limit, l.active_count, l.last_assigned_at,
-           m.matched_skills
-    FROM staff s
-    JOIN staff_load l ON l.staff_id = s.id
+    SELECT r.staff_id AS id, r.unit_id, r.availability, r.wip_limit, r.active_count,
+           r.last_assigned_at, m.matched_skills
+    FROM staff_rank r
     CROSS JOIN LATERAL (
         SELECT CASE WHEN cardinality($1::text[]) = 0 THEN 0
-                    WHEN s.skills @> $1::text[] THEN cardinality($1::text[])
-                    WHEN NOT s.skills && $1::text[] THEN 0
+                    WHEN r.skills @> $1::text[] THEN cardinality($1::text[])
+                    WHEN NOT r.skills && $1::text[] THEN 0
                     WHEN cardinality($1::text[]) = 2 THEN 1
-                    ELSE (SELECT count(*) FROM unnest(s.skills) AS k WHERE k = ANY ($1::text[]))
+                    ELSE (SELECT count(*) FROM unnest(r.skills) AS k WHERE k = ANY ($1::text[]))
                END::integer AS matched_skills
     ) AS m
-    WHERE s.availability IN ('available', 'busy')
-      AND s.wip_limit > 0
-      AND l.active_count < s.wip_limit
-      AND (cardinality($1::text[]) = 0 OR $3::integer = 0 OR s.skills && $1::text[])
+    WHERE r.availability IN ('available', 'busy')
+      AND r.wip_limit > 0
+      AND r.active_count < r.wip_limit
+      AND (cardinality($1::text[]) = 0 OR $3::integer = 0 OR r.skills && $1::text[])
 ),
 scored AS (
     SELECT c.*,
