@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 import asyncpg
+import grpc
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 from assignment_engine.api.v1 import assigner_pb2 as pb
 from assignment_engine.api.v1 import common_pb2
@@ -149,3 +151,20 @@ async def test_transaction_span__marks_a_database_error(database_url: str) -> No
     assert not span.status.is_ok
     assert span.status.description == "DivisionByZeroError"
     assert [event.name for event in span.events] == ["exception"]
+
+
+async def test_rpc_span__marks_a_rejected_call(engine: Engine) -> None:
+    EXPORTER.clear()
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await engine.assigner.CompleteAssignment(
+            pb.CompleteAssignmentRequest(assignment_id=str(uuid.uuid4()))
+        )
+
+    assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+    [span] = spans_named("/assignment.v1.AssignerService/CompleteAssignment")
+    assert span.kind == SpanKind.SERVER
+    assert span.attributes["rpc.grpc.status_code"] == grpc.StatusCode.NOT_FOUND.value[0]
+    # Semantic conventions leave a server span unset on a client error.
+    assert span.status.status_code == StatusCode.UNSET
+    # The status is sent without raising, so no traceback is formatted.
+    assert [event.name for event in span.events] == []

@@ -72,7 +72,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                         cause=repr(cause) if cause else None,
                     ),
                 )
-                await context.abort(exc.code, exc.message)
+                return _fail(context, exc.code, exc.message)
             except TimeoutError:
                 logger.warning(
                     "%s ran past %.0f s",
@@ -80,7 +80,8 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                     timeout,
                     extra=logs.fields(event="rpc_timed_out", method=method),
                 )
-                await context.abort(
+                return _fail(
+                    context,
                     grpc.StatusCode.DEADLINE_EXCEEDED,
                     f"{method} did not finish within {timeout:.0f} s",
                 )
@@ -91,13 +92,16 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                     exc,
                     extra=logs.fields(event="rpc_unavailable", method=method),
                 )
-                await context.abort(
+                return _fail(
+                    context,
                     grpc.StatusCode.UNAVAILABLE,
                     "a backing service is unreachable; retry",
                 )
             except NotImplementedError:
-                await context.abort(
-                    grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented"
+                return _fail(
+                    context,
+                    grpc.StatusCode.UNIMPLEMENTED,
+                    f"{method} is not implemented",
                 )
             except Exception:
                 logger.exception(
@@ -105,7 +109,8 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                     method,
                     extra=logs.fields(event="rpc_crashed", method=method),
                 )
-                await context.abort(
+                return _fail(
+                    context,
                     grpc.StatusCode.INTERNAL,
                     "internal error; the server log has the cause",
                 )
@@ -115,6 +120,21 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+
+def _fail(
+    context: grpc.aio.ServicerContext, code: grpc.StatusCode, details: str
+) -> None:
+    """End a unary call with `code` and `details` and no response message.
+
+    The client receives the same status as from `context.abort`, which raises
+    AbortError. The OpenTelemetry interceptor formats the traceback of every
+    exception that leaves a handler into the RPC span, and in a benchmark
+    profile of the assigner that took 4% of its CPU. The interceptor's context
+    wrapper still marks the span with the status code.
+    """
+    context.set_code(code)
+    context.set_details(details)
 
 
 @dataclass(frozen=True)
