@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -42,7 +43,9 @@ def _prepare_event(event: Message) -> tuple[uuid.UUID, bytes, dict[str, str]]:
     event.event_id = str(event_id)  # type: ignore[attr-defined]
     occurred_at: Timestamp = event.occurred_at  # type: ignore[attr-defined]
     if occurred_at.seconds == 0 and occurred_at.nanos == 0:
-        occurred_at.GetCurrentTime()
+        # GetCurrentTime converts through a datetime and a struct_time, and
+        # took 4% of the assigner's CPU in a benchmark profile.
+        occurred_at.FromNanoseconds(time.time_ns())
     headers: dict[str, str] = {subjects.EVENT_TYPE_HEADER: event.DESCRIPTOR.full_name}
     telemetry.inject_context(headers)
     return event_id, event.SerializeToString(), headers
