@@ -2,9 +2,11 @@
 
 Lock order, the same in every transaction so none deadlock: the work item row,
 then its assignment, then the assignee's staff_load row (and the profile row
-FOR SHARE). A decision locks at most one staff_load row that it then updates. A
-reassignment (reassignment.py) locks the previous and the new assignee's rows in
-staff id order. Ending an assignment also updates the item's SLA clock. Apart
+FOR SHARE). A decision updates at most one staff_load row. Its ranking may keep
+locks on rows it skipped, and a decision that must wait for a held candidate
+first releases them by rolling back to DECISION_SAVEPOINT. A reassignment
+(reassignment.py) locks the previous and the new assignee's rows in staff id
+order. Ending an assignment also updates the item's SLA clock. Apart
 from transactions that hold the work item lock, only the SLA monitor's claim
 changes a clock, and it skips locked rows instead of waiting for them.
 
@@ -48,6 +50,13 @@ queries = load_queries("assignment_engine.assigner", "store.sql")
 # queue drain then retries it when capacity frees.
 MAX_DECISION_ROUNDS = 4
 ENGINE_ACTOR = "engine"
+# rank_and_lock keeps the locks it took on rows it then skipped: a load row
+# whose profile another transaction held, or rows that failed the re-check
+# under the lock. A decision that must wait for a held candidate first rolls
+# back to this savepoint, which releases them. While it waits it then holds
+# only its own work item, which no profile change or other decision waits for.
+DECISION_SAVEPOINT = "SAVEPOINT decision"
+RELEASE_SKIPPED_LOCKS = "ROLLBACK TO SAVEPOINT decision"
 # Up to this many people with room, an offer checks its items against them
 # instead of looking up each item's skill holders (takeable_items in store.sql).
 TAKEABLE_ROOM_LIMIT = 1000
@@ -268,6 +277,7 @@ class AssignerStore:
         settings = self.settings
         weights = settings.weights
         required = len(required_skills)
+        await conn.execute(DECISION_SAVEPOINT)
         for round_number in range(1, MAX_DECISION_ROUNDS + 1):
             rows = await conn.fetch(
                 queries.rank_and_lock,
@@ -286,9 +296,10 @@ class AssignerStore:
                 (_locked_candidate(row) for row in rows if row["locked"]), None
             )
             if locked is None:
-                # Every candidate is held by a concurrent decision: wait for the
-                # best one, whose row is re-checked once the holder commits.
+                # Every candidate is held by a concurrent transaction: wait for
+                # the best one, whose row is re-checked once the holder commits.
                 best = rows[0]
+                await conn.execute(RELEASE_SKIPPED_LOCKS)
                 waited = await conn.fetchrow(queries.lock_candidate_wait, best["id"])
                 if waited is not None:
                     locked = _candidate(waited, best["matched_skills"])

@@ -26,16 +26,18 @@ SELECT id FROM units WHERE id = ANY ($1::text[]) ORDER BY id FOR NO KEY UPDATE
 
 -- name: lock_staff
 -- Lock the existing staff among $1 against assignment decisions (which read the
--- row FOR SHARE) and other writers, in id order. Returns what an update compares.
+-- row FOR SHARE) and other writers, in id order. The order is by "C" collation,
+-- as the assigner's reassignment locks a pair, whatever the database's
+-- collation. Returns what an update compares.
 SELECT id, unit_id, wip_limit, availability FROM staff
 WHERE id = ANY ($1::text[])
-ORDER BY id
+ORDER BY id COLLATE "C"
 FOR NO KEY UPDATE
 
 -- name: share_lock_staff
 -- Keep the staff among $1 from being changed (for example moved to another
--- unit) until commit. Returns the ids that exist.
-SELECT id FROM staff WHERE id = ANY ($1::text[]) ORDER BY id FOR SHARE
+-- unit) until commit, in id order by "C" collation. Returns the ids that exist.
+SELECT id FROM staff WHERE id = ANY ($1::text[]) ORDER BY id COLLATE "C" FOR SHARE
 
 -- name: insert_units
 -- Create units; ids that exist already are skipped. $1 ids, $2 names,
