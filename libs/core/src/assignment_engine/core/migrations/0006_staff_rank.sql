@@ -5,6 +5,11 @@
 -- They lock a staff_rank row only after the staff or staff_load row they
 -- copy, and nothing locks staff_rank first, so the copy adds no lock cycle.
 
+-- No change to staff or staff_load may commit between the copy below and the
+-- triggers that keep it, or the copy would miss it. This is the lock that
+-- CREATE TRIGGER takes anyway, taken before the copy.
+LOCK TABLE staff, staff_load IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE staff_rank (
     staff_id         text PRIMARY KEY REFERENCES staff_load (staff_id) ON DELETE CASCADE,
     unit_id          text NOT NULL,
