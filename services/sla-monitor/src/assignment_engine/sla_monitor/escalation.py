@@ -66,6 +66,40 @@ class ClimbBatch:
     full: bool = False
 
 
+async def add_warning_escalations(
+    conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]
+) -> list[WarningEscalation]:
+    """Insert the warning escalation of each row that has a recipient.
+
+    `rows` are claimed clocks with work_item_id, assignment_id, assignee_id and
+    escalated_to_id. Returns one `WarningEscalation` per row, in the same order.
+    """
+    with_recipient = [row for row in rows if row["escalated_to_id"] is not None]
+    inserted: dict[uuid.UUID, asyncpg.Record] = {}
+    if with_recipient:
+        records = await conn.fetch(
+            queries.insert_warning_escalations,
+            [uuid.uuid4() for _ in with_recipient],
+            [row["work_item_id"] for row in with_recipient],
+            [row["assignment_id"] for row in with_recipient],
+            [row["assignee_id"] for row in with_recipient],
+            [row["escalated_to_id"] for row in with_recipient],
+        )
+        inserted = {record["work_item_id"]: record for record in records}
+    results = []
+    for row in rows:
+        record = inserted.get(row["work_item_id"])
+        results.append(
+            WarningEscalation(
+                work_item_id=row["work_item_id"],
+                assignee_id=row["assignee_id"],
+                escalation_id=record["id"] if record else None,
+                escalated_to_id=row["escalated_to_id"],
+            )
+        )
+    return results
+
+
 def log_warning_escalations(escalations: Sequence[WarningEscalation]) -> None:
     for escalation in escalations:
         ids = {

@@ -1,3 +1,20 @@
+-- name: insert_warning_escalations
+-- Insert the 'sla_warning' escalation (level 1) of each warned item unless the
+-- item already has one to that recipient. The claim marks a warning once, and
+-- the partial unique index on (work_item_id, escalated_to_id) rejects a second
+-- row in any case. Warnings do not climb, so re_escalate_at stays NULL.
+-- $1 ids, $2 work items, $3 assignments, $4 escalated-from staff, $5
+-- escalated-to staff (parallel arrays). Returns the rows inserted.
+INSERT INTO escalation_events (id, work_item_id, assignment_id, escalated_from_id,
+                               escalated_to_id, reason, level)
+SELECT e.id, e.work_item_id, e.assignment_id, e.escalated_from_id, e.escalated_to_id,
+       'sla_warning', 1
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
+     AS e (id, work_item_id, assignment_id, escalated_from_id, escalated_to_id)
+ON CONFLICT (work_item_id, escalated_to_id) WHERE reason = 'sla_warning'
+DO NOTHING
+RETURNING id, work_item_id, escalated_to_id
+
 -- name: claim_re_escalations
 -- Claim open breach and re-escalation events whose re_escalate_at has passed
 -- and clear it, oldest first, skipping events or work items another

@@ -16,6 +16,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import asyncpg
 
@@ -23,7 +24,7 @@ from assignment_engine.api.v1 import events_pb2
 from assignment_engine.core import logs, subjects
 from assignment_engine.core.db import CONNECTION_ERRORS, run_in_transaction
 from assignment_engine.core.errors import EngineError
-from assignment_engine.core.outbox import event_headers
+from assignment_engine.core.outbox import add_events
 from assignment_engine.core.sql import load_queries
 from assignment_engine.sla_monitor import escalation
 from assignment_engine.sla_monitor.config import SlaMonitorSettings
@@ -32,6 +33,7 @@ from assignment_engine.sla_monitor.escalation import WarningEscalation
 logger = logging.getLogger(__name__)
 queries = load_queries("assignment_engine.sla_monitor", "store.sql")
 
+BREACH_LEVEL = 1
 # Batches run back to back before a pass ends. When every batch was full, the
 # next pass starts without sleeping.
 MAX_BATCHES_PER_PASS = 20
@@ -156,50 +158,58 @@ class SlaMonitor:
         return True
 
     async def _process_batch(self, conn: asyncpg.Connection) -> BatchResult:
-        """Claim one batch of due warnings and one of due breaches.
-
-        Each claim is one statement that also inserts the escalations and writes
-        the outbox events (see store.sql).
-        """
         result = BatchResult()
-        warnings = await conn.fetch(
-            queries.claim_warnings,
-            self.batch_size,
-            subjects.SLA_WARNING,
-            event_headers(events_pb2.SlaWarning),
-        )
-        result.warned = [row["work_item_id"] for row in warnings]
-        result.warning_escalations = [
-            _warning_escalation(row, "escalation_id") for row in warnings
-        ]
-
-        claimed = await conn.fetch(
-            queries.claim_breaches,
-            self.batch_size,
-            self.max_escalation_level,
-            subjects.SLA_WARNING,
-            event_headers(events_pb2.SlaWarning),
-            subjects.SLA_BREACHED,
-            event_headers(events_pb2.SlaBreached),
-        )
-        # A breach implies the warning time passed, so a clock that was never
-        # warned was marked warned and escalated for the warning too.
-        warned_now = [row for row in claimed if row["warned_now"]]
-        result.warned += [row["work_item_id"] for row in warned_now]
-        result.warning_escalations += [
-            _warning_escalation(row, "warning_escalation_id") for row in warned_now
-        ]
-        result.breaches = [
-            Breach(
-                work_item_id=row["work_item_id"],
-                assignee_id=row["assignee_id"],
-                escalation_id=row["escalation_id"],
-                escalated_to_id=row["escalation_recipient_id"],
-                newly_escalated=row["newly_escalated"],
+        warnings = await conn.fetch(queries.claim_warnings, self.batch_size)
+        warning_events = [
+            _warning_event(
+                row["work_item_id"],
+                row["assignee_id"],
+                row["deadline"],
+                row["warned_at"],
             )
-            for row in claimed
+            for row in warnings
         ]
+        result.warned.extend(row["work_item_id"] for row in warnings)
+        result.warning_escalations = await escalation.add_warning_escalations(
+            conn, warnings
+        )
+
+        claimed = await conn.fetch(queries.claim_breaches, self.batch_size)
+        for row in claimed:
+            # A breach implies the warning time passed, so a clock that was never
+            # warned gets its warning event too.
+            if row["warned_now"]:
+                warning_events.append(
+                    _warning_event(
+                        row["work_item_id"],
+                        row["assignee_id"],
+                        row["deadline"],
+                        row["breached_at"],
+                    )
+                )
+                result.warned.append(row["work_item_id"])
+        if warning_events:
+            await add_events(conn, subjects.SLA_WARNING, warning_events)
+        result.warning_escalations += await escalation.add_warning_escalations(
+            conn, [row for row in claimed if row["warned_now"]]
+        )
         result.full = self.batch_size in (len(warnings), len(claimed))
+        result.breaches = await _escalate(conn, claimed, self.max_escalation_level)
+        breach_events = []
+        for breach, row in zip(result.breaches, claimed, strict=True):
+            # Without a recipient the event has no escalation id or recipient, and
+            # level 0.
+            event = events_pb2.SlaBreached(
+                work_item_id=str(breach.work_item_id),
+                assignee_id=breach.assignee_id or "",
+                escalation_id=str(breach.escalation_id) if breach.escalation_id else "",
+                escalated_to_id=breach.escalated_to_id or "",
+                level=BREACH_LEVEL if breach.escalation_id else 0,
+            )
+            event.occurred_at.FromDatetime(row["breached_at"])
+            breach_events.append(event)
+        if breach_events:
+            await add_events(conn, subjects.SLA_BREACHED, breach_events)
         return result
 
     def _log_batch(self, result: BatchResult) -> None:
@@ -252,12 +262,61 @@ class SlaMonitor:
         )
 
 
-def _warning_escalation(
-    row: asyncpg.Record, escalation_column: str
-) -> WarningEscalation:
-    return WarningEscalation(
-        work_item_id=row["work_item_id"],
-        assignee_id=row["assignee_id"],
-        escalation_id=row[escalation_column],
-        escalated_to_id=row["escalated_to_id"],
+def _warning_event(
+    work_item_id: uuid.UUID,
+    assignee_id: str | None,
+    deadline: datetime,
+    warned_at: datetime,
+) -> events_pb2.SlaWarning:
+    event = events_pb2.SlaWarning(
+        work_item_id=str(work_item_id), assignee_id=assignee_id or ""
     )
+    event.deadline.FromDatetime(deadline)
+    event.occurred_at.FromDatetime(warned_at)
+    return event
+
+
+async def _escalate(
+    conn: asyncpg.Connection, claimed: list[asyncpg.Record], max_level: int
+) -> list[Breach]:
+    """Insert the level 1 escalation of each claimed breach that has a recipient.
+
+    The escalation climbs later unless `max_level` is 1. Returns one `Breach` per
+    row of `claimed`, in the same order.
+    """
+    with_recipient = [row for row in claimed if row["escalated_to_id"] is not None]
+    escalations: dict[uuid.UUID, asyncpg.Record] = {}
+    if with_recipient:
+        inserted = await conn.fetch(
+            queries.insert_breach_escalations,
+            [uuid.uuid4() for _ in with_recipient],
+            [row["work_item_id"] for row in with_recipient],
+            [row["assignment_id"] for row in with_recipient],
+            [row["assignee_id"] for row in with_recipient],
+            [row["escalated_to_id"] for row in with_recipient],
+            max_level,
+        )
+        escalations = {row["work_item_id"]: row for row in inserted}
+    new_ids = set(escalations)
+    skipped = [
+        row["work_item_id"]
+        for row in with_recipient
+        if row["work_item_id"] not in escalations
+    ]
+    if skipped:
+        existing = await conn.fetch(queries.existing_breach_escalations, skipped)
+        escalations.update({row["work_item_id"]: row for row in existing})
+
+    breaches = []
+    for row in claimed:
+        escalation = escalations.get(row["work_item_id"])
+        breaches.append(
+            Breach(
+                work_item_id=row["work_item_id"],
+                assignee_id=row["assignee_id"],
+                escalation_id=escalation["id"] if escalation else None,
+                escalated_to_id=escalation["escalated_to_id"] if escalation else None,
+                newly_escalated=row["work_item_id"] in new_ids,
+            )
+        )
+    return breaches

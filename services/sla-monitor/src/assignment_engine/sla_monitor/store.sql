@@ -1,22 +1,13 @@
 -- name: claim_warnings
--- Claim running clocks whose warning time has passed, mark them warned, insert
--- their warning escalations and write their events, oldest warning first,
--- skipping clocks another transaction holds. $1 batch size, $2 the events'
--- subject without the prefix, $3 their outbox headers (jsonb).
+-- Claim running clocks whose warning time has passed and mark them warned, oldest
+-- warning first, skipping clocks another transaction holds. $1 batch size.
 -- As in claim_breaches, the clocks are locked first and their work items then
 -- FOR KEY SHARE, so a clock whose item another transaction holds stays unmarked
 -- until a later pass.
--- Each claimed clock gets an 'sla_warning' escalation at level 1 to the
--- recipient chosen as in claim_breaches, unless there is none or the item
--- already has one to that recipient (the partial unique index on
--- (work_item_id, escalated_to_id) decides). Warnings do not climb, so
--- re_escalate_at stays NULL. Each claimed clock also gets an SlaWarning event
--- whose occurred_at is the mark's time.
--- Returns each claimed clock with the assignee of the active assignment (NULL
--- when queued), the recipient (NULL when nobody qualifies) and the escalation
--- inserted (NULL when none was).
+-- Returns each claimed clock with the active assignment (NULL when queued) and
+-- the recipient of its warning escalation, chosen as in claim_breaches.
 WITH due AS (
-    SELECT c.ctid, c.work_item_id
+    SELECT c.work_item_id
     FROM sla_clocks c
     WHERE c.warning_at <= now()
       AND c.warned_at IS NULL
@@ -38,115 +29,60 @@ items AS (
 admins AS MATERIALIZED (
     SELECT id FROM staff WHERE role = 'admin' ORDER BY id COLLATE "C" LIMIT 2
 ),
--- The locked clocks are found again by ctid, which no other transaction can
--- change while this one holds their row locks.
 marked AS (
     UPDATE sla_clocks c
     SET warned_at = now()
-    WHERE c.ctid = ANY (ARRAY(SELECT due.ctid
-                              FROM due
-                              WHERE due.work_item_id IN (SELECT id FROM items)))
+    WHERE c.work_item_id = ANY (ARRAY(SELECT id FROM items))
     RETURNING c.work_item_id, c.deadline, c.warned_at
-),
-claimed AS MATERIALIZED (
-    SELECT m.work_item_id, m.deadline, m.warned_at,
-           a.id AS assignment_id, a.assignee_id,
-           coalesce(
-               CASE WHEN a.id IS NULL THEN
-                   (SELECT target.supervisor_id
-                    FROM work_items w
-                    JOIN units target ON target.id = w.target_unit_id
-                    WHERE w.id = m.work_item_id)
-               END,
-               nullif(a.escalates_to_id, a.assignee_id),
-               nullif(a.home_supervisor_id, a.assignee_id),
-               (SELECT admins.id
-                FROM admins
-                WHERE admins.id IS DISTINCT FROM a.assignee_id
-                ORDER BY admins.id COLLATE "C"
-                LIMIT 1)
-           ) AS escalated_to_id
-    FROM marked m
-    -- OFFSET 0 keeps this a lookup per claimed clock. Joined flat, small tables
-    -- get hash joins over sequential scans, which cost more than the index
-    -- lookups.
-    LEFT JOIN LATERAL (
-        SELECT a.id, a.assignee_id, s.escalates_to_id,
-               home.supervisor_id AS home_supervisor_id
-        FROM assignments a
-        JOIN staff s ON s.id = a.assignee_id
-        LEFT JOIN units home ON home.id = s.unit_id
-        WHERE a.work_item_id = m.work_item_id
-          AND a.status IN ('assigned', 'in_progress', 'on_hold')
-        OFFSET 0
-    ) a ON true
-),
-escalated AS (
-    INSERT INTO escalation_events (id, work_item_id, assignment_id, escalated_from_id,
-                                   escalated_to_id, reason, level)
-    SELECT gen_random_uuid(), c.work_item_id, c.assignment_id, c.assignee_id,
-           c.escalated_to_id, 'sla_warning', 1
-    FROM claimed c
-    WHERE c.escalated_to_id IS NOT NULL
-    ON CONFLICT (work_item_id, escalated_to_id) WHERE reason = 'sla_warning'
-    DO NOTHING
-    RETURNING id, work_item_id
-),
--- SlaWarning: 1 event_id, 2 occurred_at, 3 work_item_id, 4 assignee_id,
--- 5 deadline. The outbox ids follow the work item order.
-events AS (
-    INSERT INTO outbox (event_id, subject, payload, headers)
-    SELECT e.event_id, $2::text,
-           protobuf_string(1, e.event_id::text)
-           || protobuf_message(2, protobuf_timestamp(e.warned_at))
-           || protobuf_string(3, e.work_item_id::text)
-           || protobuf_string(4, e.assignee_id)
-           || protobuf_message(5, protobuf_timestamp(e.deadline)),
-           $3::jsonb
-    FROM (
-        SELECT gen_random_uuid() AS event_id, c.*
-        FROM claimed c
-        ORDER BY c.work_item_id
-    ) e
 )
-SELECT c.work_item_id, c.assignee_id, c.escalated_to_id, e.id AS escalation_id
-FROM claimed c
-LEFT JOIN escalated e ON e.work_item_id = c.work_item_id
-ORDER BY c.work_item_id
+SELECT m.work_item_id, m.deadline, m.warned_at,
+       a.id AS assignment_id, a.assignee_id,
+       coalesce(
+           CASE WHEN a.id IS NULL THEN
+               (SELECT target.supervisor_id
+                FROM work_items w
+                JOIN units target ON target.id = w.target_unit_id
+                WHERE w.id = m.work_item_id)
+           END,
+           nullif(a.escalates_to_id, a.assignee_id),
+           nullif(a.home_supervisor_id, a.assignee_id),
+           (SELECT admins.id
+            FROM admins
+            WHERE admins.id IS DISTINCT FROM a.assignee_id
+            ORDER BY admins.id COLLATE "C"
+            LIMIT 1)
+       ) AS escalated_to_id
+FROM marked m
+-- OFFSET 0 keeps this a lookup per claimed clock. Joined flat, small tables get
+-- hash joins over sequential scans, which cost more than the index lookups.
+LEFT JOIN LATERAL (
+    SELECT a.id, a.assignee_id, s.escalates_to_id, home.supervisor_id AS home_supervisor_id
+    FROM assignments a
+    JOIN staff s ON s.id = a.assignee_id
+    LEFT JOIN units home ON home.id = s.unit_id
+    WHERE a.work_item_id = m.work_item_id
+      AND a.status IN ('assigned', 'in_progress', 'on_hold')
+    OFFSET 0
+) a ON true
+ORDER BY m.work_item_id
 
 -- name: claim_breaches
--- Claim running clocks whose deadline has passed, mark them breached (and
--- warned, when the warning was not marked yet), insert their escalations and
--- write their events, skipping clocks another transaction holds. $1 batch
--- size, $2 the maximum escalation level, $3 and $4 the subject and outbox
--- headers (jsonb) of the warning events, $5 and $6 those of the breach events.
+-- Claim running clocks whose deadline has passed and mark them breached (and
+-- warned, when the warning was not marked yet), skipping clocks another
+-- transaction holds. $1 batch size.
 -- The clocks are locked first, without a join, so the scan stops at the batch
--- size. Then their work items are locked FOR KEY SHARE, which every statement
--- that inserts escalations takes. A clock whose item the assigner has locked
--- FOR UPDATE therefore stays unmarked instead of waiting for it, and a later
--- pass claims it. A change of that clock waits until this claim commits.
--- The recipient of a claimed clock's escalations is never the assignee:
+-- size. Then their work items are locked FOR KEY SHARE, which is the lock the
+-- escalation's foreign key check takes anyway. A clock whose item the assigner
+-- has locked FOR UPDATE therefore stays unmarked instead of waiting for it, and
+-- a later pass claims it. A change of that clock waits until this claim commits.
+-- Returns each claimed clock with the active assignment (NULL when queued) and
+-- the recipient of its escalation, which is never the assignee:
 --   assigned item: the assignee's escalates_to_id, else the supervisor of the
 --     assignee's unit, else the admin with the lowest id in "C" collation order;
 --   queued item: the supervisor of the target unit, else that admin.
--- It is NULL when nobody qualifies, and then no escalation is inserted.
--- Each claimed clock with a recipient gets an 'sla_breach' escalation at level
--- 1 unless the item already has a level 1 escalation. The partial unique index
--- on (work_item_id, level) decides, so no two monitors can escalate an item
--- twice. Its re_escalate_at is now plus the re_escalation_interval of the
--- item's policy (its type, else "*", at its priority; 1 hour without one), or
--- NULL when the maximum level is 1. A clock marked warned now also gets the
--- 'sla_warning' escalation that claim_warnings would have inserted.
--- Events: an SlaWarning for each clock marked warned now, then an SlaBreached
--- for each claimed clock, both with the breach time as occurred_at. A breach
--- event carries the item's level 1 escalation (the one inserted, else the
--- existing one) at level 1, or no escalation and level 0 when there is no
--- recipient.
--- Returns each claimed clock with warned_now, the assignee, the recipient, the
--- warning escalation inserted (NULL when none was), the level 1 escalation and
--- its recipient, and whether this statement inserted it.
+-- escalated_to_id is NULL when nobody qualifies.
 WITH due AS (
-    SELECT c.ctid, c.work_item_id, c.warned_at IS NULL AS warned_now
+    SELECT c.work_item_id, c.warned_at IS NULL AS warned_now
     FROM sla_clocks c
     WHERE c.deadline <= now()
       AND c.breached_at IS NULL
@@ -167,142 +103,82 @@ items AS (
 admins AS MATERIALIZED (
     SELECT id FROM staff WHERE role = 'admin' ORDER BY id COLLATE "C" LIMIT 2
 ),
--- The locked clocks are found again by ctid, which no other transaction can
--- change while this one holds their row locks.
 marked AS (
     UPDATE sla_clocks c
     SET breached_at = now(),
         warned_at = coalesce(c.warned_at, now())
-    WHERE c.ctid = ANY (ARRAY(SELECT due.ctid
-                              FROM due
-                              WHERE due.work_item_id IN (SELECT id FROM items)))
-    RETURNING c.work_item_id, c.deadline, c.breached_at
-),
-claimed AS MATERIALIZED (
-    SELECT m.work_item_id, m.deadline, m.breached_at, d.warned_now,
-           a.id AS assignment_id, a.assignee_id,
-           coalesce(
-               CASE WHEN a.id IS NULL THEN
-                   (SELECT target.supervisor_id
-                    FROM work_items w
-                    JOIN units target ON target.id = w.target_unit_id
-                    WHERE w.id = m.work_item_id)
-               END,
-               nullif(a.escalates_to_id, a.assignee_id),
-               nullif(a.home_supervisor_id, a.assignee_id),
-               (SELECT admins.id
-                FROM admins
-                WHERE admins.id IS DISTINCT FROM a.assignee_id
-                ORDER BY admins.id COLLATE "C"
-                LIMIT 1)
-           ) AS escalated_to_id
-    FROM marked m
-    JOIN due d ON d.work_item_id = m.work_item_id
-    -- OFFSET 0 keeps this a lookup per claimed clock. Joined flat, small tables
-    -- get hash joins over sequential scans, which cost more than the index
-    -- lookups.
-    LEFT JOIN LATERAL (
-        SELECT a.id, a.assignee_id, s.escalates_to_id,
-               home.supervisor_id AS home_supervisor_id
-        FROM assignments a
-        JOIN staff s ON s.id = a.assignee_id
-        LEFT JOIN units home ON home.id = s.unit_id
-        WHERE a.work_item_id = m.work_item_id
-          AND a.status IN ('assigned', 'in_progress', 'on_hold')
-        OFFSET 0
-    ) a ON true
-),
-warning_escalated AS (
-    INSERT INTO escalation_events (id, work_item_id, assignment_id, escalated_from_id,
-                                   escalated_to_id, reason, level)
-    SELECT gen_random_uuid(), c.work_item_id, c.assignment_id, c.assignee_id,
-           c.escalated_to_id, 'sla_warning', 1
-    FROM claimed c
-    WHERE c.warned_now AND c.escalated_to_id IS NOT NULL
-    ON CONFLICT (work_item_id, escalated_to_id) WHERE reason = 'sla_warning'
-    DO NOTHING
-    RETURNING id, work_item_id
-),
-breach_escalated AS (
-    INSERT INTO escalation_events (id, work_item_id, assignment_id, escalated_from_id,
-                                   escalated_to_id, reason, level, re_escalate_at)
-    SELECT gen_random_uuid(), c.work_item_id, c.assignment_id, c.assignee_id,
-           c.escalated_to_id, 'sla_breach', 1,
-           CASE WHEN $2::integer > 1
-                THEN now() + coalesce(p.re_escalation_interval, interval '1 hour') END
-    FROM claimed c
-    JOIN work_items w ON w.id = c.work_item_id
-    LEFT JOIN LATERAL (
-        SELECT policy.re_escalation_interval
-        FROM sla_policies policy
-        WHERE policy.work_item_type IN (w.type, '*') AND policy.priority = w.priority
-        ORDER BY policy.work_item_type = '*'
-        LIMIT 1
-    ) p ON true
-    WHERE c.escalated_to_id IS NOT NULL
-    ON CONFLICT (work_item_id, level) WHERE reason IN ('sla_breach', 're_escalation')
-    DO NOTHING
-    RETURNING id, work_item_id, escalated_to_id
-),
--- The level 1 escalation of each claimed clock with a recipient: the one
--- inserted, else the one the item already had.
-level_one AS MATERIALIZED (
-    SELECT c.work_item_id,
-           coalesce(b.id, existing.id) AS escalation_id,
-           coalesce(b.escalated_to_id, existing.escalated_to_id) AS escalated_to_id,
-           b.id IS NOT NULL AS newly_escalated
-    FROM claimed c
-    LEFT JOIN breach_escalated b ON b.work_item_id = c.work_item_id
-    LEFT JOIN LATERAL (
-        SELECT e.id, e.escalated_to_id
-        FROM escalation_events e
-        WHERE b.id IS NULL
-          AND e.work_item_id = c.work_item_id
-          AND e.level = 1
-          AND e.reason IN ('sla_breach', 're_escalation')
-    ) existing ON true
-    WHERE c.escalated_to_id IS NOT NULL
-),
--- SlaWarning: 1 event_id, 2 occurred_at, 3 work_item_id, 4 assignee_id,
--- 5 deadline. SlaBreached: 1 event_id, 2 occurred_at, 3 work_item_id,
--- 4 assignee_id, 5 escalation_id, 6 escalated_to_id, 7 level. The outbox ids
--- put the warnings first, each kind in work item order.
-events AS (
-    INSERT INTO outbox (event_id, subject, payload, headers)
-    SELECT e.event_id, e.subject,
-           protobuf_string(1, e.event_id::text)
-           || protobuf_message(2, protobuf_timestamp(e.breached_at))
-           || protobuf_string(3, e.work_item_id::text)
-           || protobuf_string(4, e.assignee_id)
-           || e.fields,
-           e.headers
-    FROM (
-        SELECT gen_random_uuid() AS event_id, kinds.*
-        FROM (
-            SELECT 1 AS kind, c.work_item_id, c.breached_at, c.assignee_id,
-                   $3::text AS subject, $4::jsonb AS headers,
-                   protobuf_message(5, protobuf_timestamp(c.deadline)) AS fields
-            FROM claimed c
-            WHERE c.warned_now
-            UNION ALL
-            SELECT 2, c.work_item_id, c.breached_at, c.assignee_id, $5::text, $6::jsonb,
-                   protobuf_string(5, l.escalation_id::text)
-                   || protobuf_string(6, l.escalated_to_id)
-                   || protobuf_int(7, CASE WHEN l.escalation_id IS NULL THEN 0 ELSE 1 END)
-            FROM claimed c
-            LEFT JOIN level_one l ON l.work_item_id = c.work_item_id
-        ) kinds
-        ORDER BY kinds.kind, kinds.work_item_id
-    ) e
+    FROM due
+    WHERE c.work_item_id = due.work_item_id
+      AND c.work_item_id = ANY (ARRAY(SELECT id FROM items))
+    RETURNING c.work_item_id, c.deadline, c.breached_at, due.warned_now
 )
-SELECT c.work_item_id, c.warned_now, c.assignee_id, c.escalated_to_id,
-       w.id AS warning_escalation_id,
-       l.escalation_id, l.escalated_to_id AS escalation_recipient_id,
-       coalesce(l.newly_escalated, false) AS newly_escalated
-FROM claimed c
-LEFT JOIN warning_escalated w ON w.work_item_id = c.work_item_id
-LEFT JOIN level_one l ON l.work_item_id = c.work_item_id
-ORDER BY c.work_item_id
+SELECT m.work_item_id, m.deadline, m.breached_at, m.warned_now,
+       a.id AS assignment_id, a.assignee_id,
+       coalesce(
+           CASE WHEN a.id IS NULL THEN
+               (SELECT target.supervisor_id
+                FROM work_items w
+                JOIN units target ON target.id = w.target_unit_id
+                WHERE w.id = m.work_item_id)
+           END,
+           nullif(a.escalates_to_id, a.assignee_id),
+           nullif(a.home_supervisor_id, a.assignee_id),
+           (SELECT admins.id
+            FROM admins
+            WHERE admins.id IS DISTINCT FROM a.assignee_id
+            ORDER BY admins.id COLLATE "C"
+            LIMIT 1)
+       ) AS escalated_to_id
+FROM marked m
+-- OFFSET 0 keeps this a lookup per claimed clock. Joined flat, small tables get
+-- hash joins over sequential scans, which cost more than the index lookups.
+LEFT JOIN LATERAL (
+    SELECT a.id, a.assignee_id, s.escalates_to_id, home.supervisor_id AS home_supervisor_id
+    FROM assignments a
+    JOIN staff s ON s.id = a.assignee_id
+    LEFT JOIN units home ON home.id = s.unit_id
+    WHERE a.work_item_id = m.work_item_id
+      AND a.status IN ('assigned', 'in_progress', 'on_hold')
+    OFFSET 0
+) a ON true
+ORDER BY m.work_item_id
+
+-- name: insert_breach_escalations
+-- Insert the level 1 escalation of each breached item unless the item already
+-- has one. The partial unique index on (work_item_id, level) decides, so no two
+-- monitors can escalate an item twice. $1 ids, $2 work items, $3 assignments,
+-- $4 escalated-from staff, $5 escalated-to staff (parallel arrays), $6 the
+-- maximum escalation level. re_escalate_at is now plus the re_escalation_interval
+-- of the item's policy (its type, else "*", at its priority; 1 hour without
+-- one), or NULL when the maximum level is 1.
+-- Returns the rows inserted.
+INSERT INTO escalation_events (id, work_item_id, assignment_id, escalated_from_id,
+                               escalated_to_id, reason, level, re_escalate_at)
+SELECT e.id, e.work_item_id, e.assignment_id, e.escalated_from_id, e.escalated_to_id,
+       'sla_breach', 1,
+       CASE WHEN $6::integer > 1
+            THEN now() + coalesce(p.re_escalation_interval, interval '1 hour') END
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
+     AS e (id, work_item_id, assignment_id, escalated_from_id, escalated_to_id)
+JOIN work_items w ON w.id = e.work_item_id
+LEFT JOIN LATERAL (
+    SELECT policy.re_escalation_interval
+    FROM sla_policies policy
+    WHERE policy.work_item_type IN (w.type, '*') AND policy.priority = w.priority
+    ORDER BY policy.work_item_type = '*'
+    LIMIT 1
+) p ON true
+ON CONFLICT (work_item_id, level) WHERE reason IN ('sla_breach', 're_escalation')
+DO NOTHING
+RETURNING id, work_item_id, escalated_to_id
+
+-- name: existing_breach_escalations
+-- The level 1 escalations of the given items. $1 work items.
+SELECT id, work_item_id, escalated_to_id
+FROM escalation_events
+WHERE work_item_id = ANY ($1::uuid[])
+  AND level = 1
+  AND reason IN ('sla_breach', 're_escalation')
 
 -- name: seconds_until_due
 -- Seconds from now until the earliest warning or deadline of a running clock,

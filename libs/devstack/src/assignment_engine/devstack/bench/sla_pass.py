@@ -6,12 +6,12 @@ watches: N active clocks on assigned items, every 100th past its warning time
 in a transaction that is rolled back, so every repetition starts from the same
 data, after a VACUUM and one untimed pass that re-plans the statements:
 
-- claim: the monitor's claim statements as a pass runs them (claim_warnings
-  and claim_breaches, each of which also inserts the escalations and writes the
-  outbox events, batch after batch of AE_SLA_BATCH_SIZE while a claim returns
-  a full batch, then claim_re_escalations and seconds_until_due);
+- claim: the monitor's claim statements as a pass runs them (claim_warnings,
+  the warning escalations, claim_breaches, batch after batch of
+  AE_SLA_BATCH_SIZE while a claim returns a full batch, then
+  claim_re_escalations and seconds_until_due);
 - monitor batch code: the same pass through `SlaMonitor._process_batch`, which
-  runs the same statements and builds the batch's results in Python;
+  also writes one outbox event per warning;
 - the research note's single UPDATE on `ref_sla_assignments`, a table with the
   same rows and an index on (status, sla_deadline) as the note had.
 """
@@ -27,12 +27,9 @@ from typing import Any
 
 import asyncpg
 
-from assignment_engine.api.v1 import events_pb2
-from assignment_engine.core import subjects
 from assignment_engine.core.bootstrap import ensure_admin
 from assignment_engine.core.db import create_pool
 from assignment_engine.core.migrate import apply_migrations
-from assignment_engine.core.outbox import event_headers
 from assignment_engine.devstack.bench.org import (
     OrgSpec,
     preload_assignments,
@@ -80,25 +77,13 @@ def monitor_settings() -> Any:
 async def claim_pass(conn: asyncpg.Connection, batch_size: int) -> int:
     """Run the monitor's claim statements as one pass does and count the claims."""
     _, escalation, monitor = _monitor_modules()
-    warning_headers = event_headers(events_pb2.SlaWarning)
-    breach_headers = event_headers(events_pb2.SlaBreached)
-    max_level = monitor_settings().max_escalation_level
     claimed_total = 0
     for _ in range(monitor.MAX_BATCHES_PER_PASS):
-        warnings = await conn.fetch(
-            monitor.queries.claim_warnings,
-            batch_size,
-            subjects.SLA_WARNING,
-            warning_headers,
-        )
-        breaches = await conn.fetch(
-            monitor.queries.claim_breaches,
-            batch_size,
-            max_level,
-            subjects.SLA_WARNING,
-            warning_headers,
-            subjects.SLA_BREACHED,
-            breach_headers,
+        warnings = await conn.fetch(monitor.queries.claim_warnings, batch_size)
+        await escalation.add_warning_escalations(conn, warnings)
+        breaches = await conn.fetch(monitor.queries.claim_breaches, batch_size)
+        await escalation.add_warning_escalations(
+            conn, [row for row in breaches if row["warned_now"]]
         )
         claimed_total += len(warnings) + len(breaches)
         if batch_size not in (len(warnings), len(breaches)):
@@ -165,8 +150,6 @@ async def explain_claim(conn: asyncpg.Connection, batch_size: int) -> dict[str, 
         result = await conn.fetchval(
             "EXPLAIN (ANALYZE, FORMAT JSON) " + monitor.queries.claim_warnings,
             batch_size,
-            subjects.SLA_WARNING,
-            event_headers(events_pb2.SlaWarning),
         )
     finally:
         await transaction.rollback()
