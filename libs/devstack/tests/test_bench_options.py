@@ -40,9 +40,49 @@ def test_parse_args__partial_run_leaves_docs_alone() -> None:
     assert args.docs == Path("docs/benchmarks.md")
 
 
+EARLIER_RESULTS = '{"started_at": "2026-12-04T10:00:00+00:00", "command": "ae-bench", "benchmarks": {}}'
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "cannot be read"),
+        ("[1, 2]", "has no started_at, command and benchmarks"),
+        ("{}", "has no started_at, command and benchmarks"),
+        ('{"started_at": "x", "command": "y", "benchmarks": []}', "has no started_at"),
+    ],
+)
+def test_parse_args__rejects_invalid_keep_file(
+    tmp_path: Path, content: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(content)
+
+    with pytest.raises(SystemExit) as raised:
+        parse_args(["--only", "drain", "--keep", str(earlier)])
+
+    assert raised.value.code == 2
+    error = capsys.readouterr().err
+    assert message in error
+    assert "Traceback" not in error
+
+
+def test_parse_args__rejects_profile_folder_it_cannot_create(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+
+    with pytest.raises(SystemExit) as raised:
+        parse_args(["--profile", str(blocker / "profiles")])
+
+    assert raised.value.code == 2
+    assert "cannot be created" in capsys.readouterr().err
+
+
 def test_parse_args__partial_run_with_keep_rewrites_docs(tmp_path: Path) -> None:
     earlier = tmp_path / "earlier.json"
-    earlier.write_text("{}")
+    earlier.write_text(EARLIER_RESULTS)
 
     assert not parse_args(["--only", "drain", "--keep", str(earlier)]).no_docs
     assert not parse_args(["--only", "drain", "--docs", str(tmp_path / "x.md")]).no_docs

@@ -127,10 +127,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if not chosen:
         parser.error(f"--only names no benchmark; expected some of {list(BENCHMARKS)}")
     args.only = [name for name in BENCHMARKS if name in chosen]
-    if args.keep is not None and not args.keep.is_file():
-        parser.error(
-            f"--keep {str(args.keep)!r} is not a file; expected a results JSON"
-        )
+    args.kept_results = None
+    if args.keep is not None:
+        args.kept_results = _read_kept_results(parser, args.keep)
+    if args.profile is not None:
+        try:
+            args.profile.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            parser.error(
+                f"--profile {str(args.profile)!r} cannot be created ({error.strerror}); "
+                "expected a folder that can be written"
+            )
     # A partial run without --keep would replace every table with its own, so it
     # rewrites the docs only when --docs names the file.
     args.partial_without_docs = (
@@ -143,6 +150,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.no_docs = True
     args.docs = args.docs or Path(DEFAULT_DOCS)
     return args
+
+
+def _read_kept_results(parser: argparse.ArgumentParser, path: Path) -> dict[str, Any]:
+    """Return the results file that --keep names, or exit naming what is wrong."""
+    expected = "expected a results JSON that ae-bench wrote"
+    if not path.is_file():
+        parser.error(f"--keep {str(path)!r} is not a file; {expected}")
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        parser.error(f"--keep {str(path)!r} cannot be read ({error}); {expected}")
+    if (
+        not isinstance(results, dict)
+        or not isinstance(results.get("benchmarks"), dict)
+        or not isinstance(results.get("started_at"), str)
+        or not isinstance(results.get("command"), str)
+    ):
+        parser.error(
+            f"--keep {str(path)!r} has no started_at, command and benchmarks; {expected}"
+        )
+    return results
 
 
 def _int_list(text: str, option: str) -> tuple[int, ...]:
@@ -316,9 +344,8 @@ async def run_all(
         "options": dataclasses.asdict(options),
         "benchmarks": {},
     }
-    if args.keep is not None:
-        earlier = json.loads(await asyncio.to_thread(args.keep.read_text))
-        results["benchmarks"].update(kept_benchmarks(earlier, args.only))
+    if args.kept_results is not None:
+        results["benchmarks"].update(kept_benchmarks(args.kept_results, args.only))
     for name in (n for n in runners if n in args.only):
         logger.info("benchmark %s: starting", name)
         load_before = os.getloadavg()
