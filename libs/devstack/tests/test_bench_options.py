@@ -20,6 +20,14 @@ from assignment_engine.devstack.bench.__main__ import parse_args
         (["--only", ","], "--only names no benchmark"),
         (["--only", "nonsense"], "--only names unknown benchmarks ['nonsense']"),
         (["--keep", "/nonexistent/results.json"], "is not a file"),
+        (
+            ["--sizes", "500,x"],
+            "'500,x' is invalid; expected integers separated by commas",
+        ),
+        (["--sizes", "500,-5"], "'500,-5' is invalid; expected positive integers"),
+        (["--sizes", ","], "',' is invalid; expected positive integers"),
+        (["--sizes", "500,500"], "'500,500' names 500 twice; expected distinct sizes"),
+        (["--sla-sizes", "0"], "'0' is invalid; expected positive integers"),
     ],
 )
 def test_parse_args__rejects_invalid_value(

@@ -103,6 +103,17 @@ def test_scale_table__idle_reference_shows_lower_bound() -> None:
     assert "| > 3,600.0 |" in rows[1]
 
 
+def test_scale_section__says_when_no_target_applies() -> None:
+    from assignment_engine.devstack.bench.report import scale_section
+
+    section = scale_section(
+        {"clients": 50, "sizes": [scale_row(500, 20.0, None)], "targets": {}}
+    )
+
+    assert section.endswith("No target applies to the sizes of this run.")
+    assert "| target | result |" not in section
+
+
 def test_kept_benchmarks__keep_the_run_that_measured_them() -> None:
     from assignment_engine.devstack.bench.__main__ import kept_benchmarks
 

@@ -55,6 +55,28 @@ def _positive(kind: type[int] | type[float], noun: str) -> Callable[[str], Any]:
     return parse
 
 
+def _size_list(text: str) -> tuple[int, ...]:
+    """Parse comma-separated sizes: distinct positive integers, `_` allowed."""
+    try:
+        values = tuple(
+            int(part.replace("_", "")) for part in text.split(",") if part.strip()
+        )
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is invalid; expected integers separated by commas"
+        ) from None
+    if not values or min(values) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is invalid; expected positive integers"
+        )
+    repeated = sorted({value for value in values if values.count(value) > 1})
+    if repeated:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} names {repeated[0]} twice; expected distinct sizes"
+        )
+    return values
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from assignment_engine.devstack.bench.options import BENCHMARKS
 
@@ -70,10 +92,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"comma-separated benchmarks to run, of {','.join(BENCHMARKS)} (default: all)",
     )
     parser.add_argument(
-        "--sizes", help="staff counts of the scale benchmark, e.g. 500,5000,50000"
+        "--sizes",
+        type=_size_list,
+        help="staff counts of the scale benchmark, e.g. 500,5000,50000",
     )
     parser.add_argument(
-        "--sla-sizes", help="active clocks of the SLA pass benchmark, e.g. 5000,100000"
+        "--sla-sizes",
+        type=_size_list,
+        help="active clocks of the SLA pass benchmark, e.g. 5000,100000",
     )
     parser.add_argument(
         "--soak-s",
@@ -173,29 +199,15 @@ def _read_kept_results(parser: argparse.ArgumentParser, path: Path) -> dict[str,
     return results
 
 
-def _int_list(text: str, option: str) -> tuple[int, ...]:
-    try:
-        values = tuple(
-            int(part.replace("_", "")) for part in text.split(",") if part.strip()
-        )
-    except ValueError:
-        raise SystemExit(
-            f"{option}={text!r} is invalid; expected integers separated by commas"
-        ) from None
-    if not values or min(values) <= 0:
-        raise SystemExit(f"{option}={text!r} is invalid; expected positive integers")
-    return values
-
-
 def build_options(args: argparse.Namespace) -> Any:
     from assignment_engine.devstack.bench.options import Options
 
     options = Options.quick_run() if args.quick else Options()
     changes: dict[str, Any] = {}
     if args.sizes:
-        changes["sizes"] = _int_list(args.sizes, "--sizes")
+        changes["sizes"] = args.sizes
     if args.sla_sizes:
-        changes["sla_sizes"] = _int_list(args.sla_sizes, "--sla-sizes")
+        changes["sla_sizes"] = args.sla_sizes
     if args.soak_s is not None:
         changes["soak_s"] = args.soak_s
     if args.soak_rate is not None:

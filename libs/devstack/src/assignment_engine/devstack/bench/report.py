@@ -10,6 +10,8 @@ from assignment_engine.devstack.bench.tables import fmt, markdown_table
 
 
 def _targets(targets: dict[str, bool]) -> str:
+    if not targets:
+        return "No target applies to the sizes of this run."
     return markdown_table(
         ["target", "result"], [[name, met] for name, met in targets.items()]
     )
@@ -296,7 +298,8 @@ def drain_section(data: dict[str, Any]) -> str:
             f"Bursts of {bursts['size']} completions (time from the first completion's "
             "ended_at to the last new assignment's assigned_at):",
             markdown_table(
-                ["burst", "completed", "reassigned", "all assigned s"], burst_rows
+                ["burst", "completed", "assigned from the queue", "all assigned s"],
+                burst_rows,
             ),
             "Targets:",
             _targets(data["targets"]),
