@@ -292,7 +292,8 @@ def main(argv: list[str] | None = None) -> None:
     print(demo.source_description, flush=True)
     if not demo.trace:
         sys.exit(
-            f"no incidents in the {args.days} days from {args.start}; choose --start within the log"
+            f"no incidents in the {args.days} {'day' if args.days == 1 else 'days'} "
+            f"from {args.start}; choose --start within the log"
         )
 
     async def run() -> int:

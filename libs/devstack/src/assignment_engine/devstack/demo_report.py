@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -52,8 +53,15 @@ class UtilisationSampler:
     def averages(self) -> dict[str, float]:
         return {
             unit: total / max(self.samples, 1)
-            for unit, total in sorted(self.sums.items())
+            for unit, total in sorted(self.sums.items(), key=_natural_order)
         }
+
+
+def _natural_order(item: tuple[str, float]) -> list[object]:
+    """Sort key of a unit id that orders its numbers by value: group-2 before group-10."""
+    return [
+        int(part) if part.isdigit() else part for part in re.split(r"(\d+)", item[0])
+    ]
 
 
 def percentile(values: list[float], share: float) -> float:

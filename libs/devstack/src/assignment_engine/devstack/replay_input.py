@@ -294,7 +294,7 @@ def load_demo_input(
     window = select_window(incidents, start, days)
     organisation = build_organisation(incidents, wip_limit=wip_limit)
     span = (
-        f"{days} days from {window.start:%Y-%m-%d} "
+        f"{days} {'day' if days == 1 else 'days'} from {window.start:%Y-%m-%d} "
         f"({len(window.incidents):,} incidents)"
     )
     if source.path is None:
