@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -45,6 +45,7 @@ from assignment_engine.core.sql import load_queries
 
 logger = logging.getLogger(__name__)
 queries = load_queries("assignment_engine.assigner", "store.sql")
+T = TypeVar("T")
 
 # Ranking rounds before an item whose candidates keep filling up is queued; the
 # queue drain then retries it when capacity frees.
@@ -55,11 +56,17 @@ ENGINE_ACTOR = "engine"
 # under the lock. A decision that must wait for a held candidate first rolls
 # back to this savepoint, which releases them. While it waits it then holds
 # only its own work item, which no profile change or other decision waits for.
+# The savepoint costs a round trip, so a transaction takes it only when run
+# again after its first decision found every candidate held (_CandidatesHeld).
 DECISION_SAVEPOINT = "SAVEPOINT decision"
 RELEASE_SKIPPED_LOCKS = "ROLLBACK TO SAVEPOINT decision"
 # Up to this many people with room, an offer checks its items against them
 # instead of looking up each item's skill holders (takeable_items in store.sql).
 TAKEABLE_ROOM_LIMIT = 1000
+
+
+class _CandidatesHeld(Exception):
+    """Every candidate of a decision made without DECISION_SAVEPOINT was held."""
 
 
 @dataclass(frozen=True)
@@ -133,15 +140,42 @@ class AssignerStore:
     # Intake -----------------------------------------------------------------
 
     async def submit(self, item: NewWorkItem) -> SubmitResult:
-        async def work(conn: asyncpg.Connection) -> SubmitResult:
-            return await self._submit(conn, item)
+        def work(
+            careful: bool,
+        ) -> Callable[[asyncpg.Connection], Awaitable[SubmitResult]]:
+            return lambda conn: self._submit(conn, item, careful)
 
-        return await run_in_transaction(
-            self.pool, work, action="submit work item", external_id=item.external_id
+        return await self._deciding_transaction(
+            work, action="submit work item", external_id=item.external_id
         )
 
+    async def _deciding_transaction(
+        self,
+        work: Callable[[bool], Callable[[asyncpg.Connection], Awaitable[T]]],
+        *,
+        action: str,
+        **ids: str,
+    ) -> T:
+        """Run a transaction that makes a decision, again with its savepoint if needed.
+
+        `work(careful)` returns the transaction's work. The first run decides
+        without DECISION_SAVEPOINT. When every candidate was held, it raises
+        _CandidatesHeld, its rollback releases every lock it took, and the
+        transaction runs again with `careful` set, deciding inside the savepoint.
+        """
+        try:
+            return await run_in_transaction(
+                self.pool, work(False), action=action, **ids
+            )
+        except _CandidatesHeld:
+            logger.debug(
+                "every candidate was held; deciding again with a savepoint",
+                extra=logs.fields(event="decision_rerun", action=action, **ids),
+            )
+            return await run_in_transaction(self.pool, work(True), action=action, **ids)
+
     async def _submit(
-        self, conn: asyncpg.Connection, item: NewWorkItem
+        self, conn: asyncpg.Connection, item: NewWorkItem, careful: bool
     ) -> SubmitResult:
         context = await conn.fetchrow(
             queries.intake_context, item.type, item.priority, item.target_unit_id
@@ -208,7 +242,7 @@ class AssignerStore:
             "state": "queued",
         }
         decision = await self._decide(
-            conn, work_item_id, item.required_skills, item.target_unit_id
+            conn, work_item_id, item.required_skills, item.target_unit_id, careful
         )
         if decision.assignment_id is None:
             queued = events_pb2.WorkItemQueued(
@@ -267,17 +301,20 @@ class AssignerStore:
         work_item_id: uuid.UUID,
         required_skills: list[str],
         target_unit_id: str | None,
+        careful: bool,
     ) -> Decision:
         """Pick and lock the best eligible person.
 
         The decision has no assignee when no one fits. The caller records the
         assignment (`_record_assignment`), which counts it in the locked person's
-        load.
+        load. Unless `careful`, it raises _CandidatesHeld instead of waiting for
+        a held candidate.
         """
         settings = self.settings
         weights = settings.weights
         required = len(required_skills)
-        await conn.execute(DECISION_SAVEPOINT)
+        if careful:
+            await conn.execute(DECISION_SAVEPOINT)
         for round_number in range(1, MAX_DECISION_ROUNDS + 1):
             rows = await conn.fetch(
                 queries.rank_and_lock,
@@ -298,6 +335,8 @@ class AssignerStore:
             if locked is None:
                 # Every candidate is held by a concurrent transaction: wait for
                 # the best one, whose row is re-checked once the holder commits.
+                if not careful:
+                    raise _CandidatesHeld
                 best = rows[0]
                 await conn.execute(RELEASE_SKIPPED_LOCKS)
                 waited = await conn.fetchrow(queries.lock_candidate_wait, best["id"])
@@ -376,26 +415,34 @@ class AssignerStore:
     # The queue ----------------------------------------------------------------
 
     async def offer_queued(self, work_item_id: uuid.UUID) -> OfferResult:
-        async def work(conn: asyncpg.Connection) -> OfferResult:
-            item = await conn.fetchrow(queries.lock_queued_item, work_item_id)
-            if item is None:
-                return OfferResult(work_item_id, "not_queued", None)
-            decision = await self._decide(
-                conn,
-                work_item_id,
-                list(item["required_skills"]),
-                item["target_unit_id"],
-            )
-            if decision.assignment_id is None:
-                return OfferResult(work_item_id, "still_queued", None)
-            await self._record_assignment(
-                conn, work_item_id, decision, "assigned_from_queue"
-            )
-            return OfferResult(work_item_id, "assigned", decision.assignment_id)
+        def work(
+            careful: bool,
+        ) -> Callable[[asyncpg.Connection], Awaitable[OfferResult]]:
+            return lambda conn: self._offer(conn, work_item_id, careful)
 
-        return await run_in_transaction(
-            self.pool, work, action="offer queued item", work_item_id=str(work_item_id)
+        return await self._deciding_transaction(
+            work, action="offer queued item", work_item_id=str(work_item_id)
         )
+
+    async def _offer(
+        self, conn: asyncpg.Connection, work_item_id: uuid.UUID, careful: bool
+    ) -> OfferResult:
+        item = await conn.fetchrow(queries.lock_queued_item, work_item_id)
+        if item is None:
+            return OfferResult(work_item_id, "not_queued", None)
+        decision = await self._decide(
+            conn,
+            work_item_id,
+            list(item["required_skills"]),
+            item["target_unit_id"],
+            careful,
+        )
+        if decision.assignment_id is None:
+            return OfferResult(work_item_id, "still_queued", None)
+        await self._record_assignment(
+            conn, work_item_id, decision, "assigned_from_queue"
+        )
+        return OfferResult(work_item_id, "assigned", decision.assignment_id)
 
     async def offer_many(self, work_item_ids: list[uuid.UUID]) -> list[OfferResult]:
         """Offer queued items in the given order, each as `offer_queued` does.
