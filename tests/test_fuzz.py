@@ -54,6 +54,14 @@ from assignment_engine.devstack.testing import (
 
 from .conftest import Engine, common_settings
 
+# The services run on a thread of their own while Hypothesis draws examples, and
+# OpenTelemetry's RandomIdGenerator takes each span id from the global `random`
+# state, which Hypothesis reports as the strategy's own use of `random`.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies"
+    ":hypothesis.errors.HypothesisDeprecationWarning"
+)
+
 T = TypeVar("T")
 SECRET = "whsec_" + base64.b64encode(b"fuzz-webhook-secret-0123456789").decode()
 SERVICES = [
