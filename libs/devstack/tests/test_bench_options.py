@@ -24,10 +24,22 @@ from assignment_engine.devstack.bench.__main__ import parse_args
             ["--sizes", "500,x"],
             "'500,x' is invalid; expected integers separated by commas",
         ),
-        (["--sizes", "500,-5"], "'500,-5' is invalid; expected positive integers"),
-        (["--sizes", ","], "',' is invalid; expected positive integers"),
+        (["--sizes", "500,-5"], "'500,-5' is invalid; expected integers separated"),
+        (["--sizes", ","], "',' is invalid; expected integers separated by commas"),
+        (
+            ["--sizes", "500,,5000"],
+            "'500,,5000' is invalid; expected integers separated",
+        ),
+        (["--sizes", "+500"], "'+500' is invalid; expected integers separated"),
+        (["--sizes", "\u0665\u0660\u0660"], "is invalid; expected integers separated"),
+        (["--sizes", "0"], "'0' is invalid; expected integers from 1 to 10,000,000"),
+        (["--sizes", "99999999999"], "expected integers from 1 to 10,000,000"),
         (["--sizes", "500,500"], "'500,500' names 500 twice; expected distinct sizes"),
-        (["--sla-sizes", "0"], "'0' is invalid; expected positive integers"),
+        (
+            ["--sla-sizes", "0"],
+            "'0' is invalid; expected integers from 1 to 10,000,000",
+        ),
+        (["--profile", ""], "'' is invalid; expected a folder"),
     ],
 )
 def test_parse_args__rejects_invalid_value(

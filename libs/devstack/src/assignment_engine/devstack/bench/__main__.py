@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -55,19 +56,23 @@ def _positive(kind: type[int] | type[float], noun: str) -> Callable[[str], Any]:
     return parse
 
 
+# Largest size either size list accepts: staff of the scale benchmark, or
+# active clocks of the SLA pass benchmark.
+MAX_SIZE = 10_000_000
+SIZE_PATTERN = re.compile(r"[0-9][0-9_]*")
+
+
 def _size_list(text: str) -> tuple[int, ...]:
-    """Parse comma-separated sizes: distinct positive integers, `_` allowed."""
-    try:
-        values = tuple(
-            int(part.replace("_", "")) for part in text.split(",") if part.strip()
-        )
-    except ValueError:
+    """Parse comma-separated sizes: distinct integers from 1 to MAX_SIZE, `_` allowed."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(SIZE_PATTERN.fullmatch(part) for part in parts):
         raise argparse.ArgumentTypeError(
             f"{text!r} is invalid; expected integers separated by commas"
-        ) from None
-    if not values or min(values) <= 0:
+        )
+    values = tuple(int(part.replace("_", "")) for part in parts)
+    if min(values) <= 0 or max(values) > MAX_SIZE:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is invalid; expected positive integers"
+            f"{text!r} is invalid; expected integers from 1 to {MAX_SIZE:,}"
         )
     repeated = sorted({value for value in values if values.count(value) > 1})
     if repeated:
@@ -75,6 +80,13 @@ def _size_list(text: str) -> tuple[int, ...]:
             f"{text!r} names {repeated[0]} twice; expected distinct sizes"
         )
     return values
+
+
+def _folder(text: str) -> Path:
+    """Parse a folder path; Path("") would mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is invalid; expected a folder")
+    return Path(text)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -139,7 +151,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--profile",
-        type=Path,
+        type=_folder,
         metavar="DIR",
         help="run a sampling profiler in every service and write its counts under DIR",
     )
