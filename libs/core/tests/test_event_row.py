@@ -24,12 +24,12 @@ def test_event_row__fills_id_and_current_time() -> None:
 
 
 def test_event_row__keeps_a_given_id_and_time() -> None:
-    given = uuid.uuid4()
-    event = events_pb2.WorkItemReceived(event_id=str(given))
+    preset_id = uuid.uuid4()
+    event = events_pb2.WorkItemReceived(event_id=str(preset_id))
     event.occurred_at.FromSeconds(1_700_000_000)
 
     event_id, _, _, _ = event_row("work_item.received", event)
 
-    assert event_id == given
+    assert event_id == preset_id
     assert event.occurred_at.seconds == 1_700_000_000
     assert event.occurred_at.nanos == 0

@@ -12,6 +12,7 @@ import asyncio
 import asyncpg
 
 from assignment_engine.core.migrate import apply_migrations
+from assignment_engine.devstack import invariants
 
 STAFF = 20_000
 # Bounded writer: at most this many pairs of updates.
@@ -21,16 +22,6 @@ DROP TABLE staff_rank;
 DROP FUNCTION staff_rank_copy_load() CASCADE;
 DROP FUNCTION staff_rank_copy_profile() CASCADE;
 DELETE FROM schema_migrations WHERE version = 6;
-"""
-COPY_OFF = """
-SELECT count(*)
-FROM staff s
-JOIN staff_load l ON l.staff_id = s.id
-LEFT JOIN staff_rank r ON r.staff_id = s.id
-WHERE r.staff_id IS NULL
-   OR (r.unit_id, r.skills, r.availability, r.wip_limit, r.active_count, r.last_assigned_at)
-      IS DISTINCT FROM
-      (s.unit_id, s.skills, s.availability, s.wip_limit, l.active_count, l.last_assigned_at)
 """
 
 
@@ -82,7 +73,7 @@ async def test_staff_rank_migration__misses_no_concurrent_change(
 
     check = await asyncpg.connect(database_url)
     try:
-        off = await check.fetchval(COPY_OFF)
+        off = len(await check.fetch(invariants.queries.ranking_copy_off))
     finally:
         await check.close()
     assert applied == ["0006_staff_rank"]

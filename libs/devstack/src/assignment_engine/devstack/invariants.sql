@@ -9,6 +9,8 @@ HAVING count(*) > 1
 
 -- name: staff_over_wip_limit
 -- Staff whose active assignments exceed their WIP limit.
+-- NOTE: the API can reach this state on purpose, by lowering a WIP limit below
+-- the active count or reassigning with allow_over_limit, and it is listed then too.
 SELECT s.id, s.wip_limit, count(a.id) AS active
 FROM staff s
 JOIN assignments a ON a.assignee_id = s.id AND a.status IN ('assigned', 'in_progress', 'on_hold')

@@ -29,6 +29,8 @@ SELECT id FROM units WHERE id = ANY ($1::text[]) ORDER BY id FOR NO KEY UPDATE
 -- row FOR SHARE) and other writers, in id order. The order is by "C" collation,
 -- as the assigner's reassignment locks a pair, whatever the database's
 -- collation. Returns what an update compares.
+-- NOTE: the tests run on "C" databases only, so no test shows that order on
+-- another collation.
 SELECT id, unit_id, wip_limit, availability FROM staff
 WHERE id = ANY ($1::text[])
 ORDER BY id COLLATE "C"
