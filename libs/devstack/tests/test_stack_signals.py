@@ -1,7 +1,8 @@
-"""SIGTERM stops what a program started, as Ctrl-C does."""
+"""SIGTERM stops what a program started, as Ctrl-C does, even when a second signal arrives."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -9,6 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from assignment_engine.devstack.stack import Stack
+
+# Prints the NATS server's pid, waits for SIGTERM, then prints "stopping" and
+# takes a second before it stops the server, so that a test can signal again
+# while the program cleans up.
 PROGRAM = """
 import asyncio, sys
 from pathlib import Path
@@ -23,6 +31,8 @@ async def main() -> None:
         print(server.pid, flush=True)
         await asyncio.sleep(60)
     finally:
+        print("stopping", flush=True)
+        await asyncio.sleep(1)
         server.stop()
 
 try:
@@ -40,25 +50,69 @@ def is_alive(pid: int) -> bool:
     return True
 
 
-def test_sigterm__stops_the_servers_a_program_started(tmp_path: Path) -> None:
+def wait_until_gone(pid: int, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while is_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not is_alive(pid)
+
+
+def kill_if_alive(pid: int | None) -> None:
+    if pid is not None and is_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    "signals", [1, 2], ids=["one SIGTERM", "a second during cleanup"]
+)
+def test_sigterm__stops_started_servers(tmp_path: Path, signals: int) -> None:
     program = subprocess.Popen(
         [sys.executable, "-c", PROGRAM, str(tmp_path / "nats")],
         stdout=subprocess.PIPE,
         text=True,
     )
+    server_pid = None
     try:
         assert program.stdout is not None
         server_pid = int(program.stdout.readline())
         assert is_alive(server_pid)
 
         program.send_signal(signal.SIGTERM)
+        assert program.stdout.readline() == "stopping\n"
+        if signals == 2:
+            program.send_signal(signal.SIGTERM)
 
         assert program.wait(timeout=20) == 143
-        deadline = time.monotonic() + 5
-        while is_alive(server_pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not is_alive(server_pid)
+        assert wait_until_gone(server_pid)
     finally:
         if program.poll() is None:
             program.kill()
             program.wait()
+        kill_if_alive(server_pid)
+
+
+async def test_stack_stop__cancelled_drop_still_stops_servers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("AE_NATS_URL", raising=False)
+    stack = Stack.create()
+    stack._start_servers()
+    assert stack._postgres is not None and stack._nats is not None
+    pids = [stack._postgres.pid, stack._nats.pid]
+    assert all(pid is not None and is_alive(pid) for pid in pids)
+    stack._database = "ae_run_never_created"
+
+    try:
+        stopping = asyncio.create_task(stack.stop())
+        # Let stop() reach its first await, the connection that drops the database.
+        await asyncio.sleep(0)
+        stopping.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await stopping
+
+        assert all(wait_until_gone(pid) for pid in pids if pid is not None)
+        assert not stack.work_dir.exists()
+    finally:
+        for pid in pids:
+            kill_if_alive(pid)

@@ -43,11 +43,20 @@ def cancel_on_sigterm() -> None:
     """Cancel the current task on SIGTERM, so `kill` stops a stack as Ctrl-C does.
 
     Without it, SIGTERM ends the process at once and leaves the servers and
-    service processes it started running. Call it from the program's main task.
+    service processes it started running. A second SIGTERM while the task
+    stops them is ignored: cancelling the task again would interrupt that
+    cleanup. Call it from the program's main task.
     """
     task = asyncio.current_task()
     assert task is not None, "call cancel_on_sigterm from a running task"
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+    def cancel_once() -> None:
+        if task.cancelling():
+            logger.warning("already stopping; SIGTERM ignored")
+            return
+        task.cancel()
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, cancel_once)
 
 
 @dataclass
@@ -205,14 +214,22 @@ class Stack:
                 )
                 service.process.kill()
                 service.process.wait()
-        if not self.keep_data:
-            await self._drop_data()
-        if self._nats is not None:
-            self._nats.stop()
-        if self._postgres is not None:
-            self._postgres.stop()
-        if not self.keep_data:
-            shutil.rmtree(self.work_dir, ignore_errors=True)
+        try:
+            if not self.keep_data:
+                await self._drop_data()
+        finally:
+            # Stopped even when dropping the data failed or was interrupted.
+            self._stop_servers()
+
+    def _stop_servers(self) -> None:
+        try:
+            if self._nats is not None:
+                self._nats.stop()
+        finally:
+            if self._postgres is not None:
+                self._postgres.stop()
+            if not self.keep_data:
+                shutil.rmtree(self.work_dir, ignore_errors=True)
 
     async def _drop_data(self) -> None:
         if self._database:
