@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -15,7 +16,11 @@ from assignment_engine.api.v1 import events_pb2
 from assignment_engine.core import subjects
 from assignment_engine.devstack import invariants, seeding
 from assignment_engine.devstack.testing import ROOT_ADMIN_ID
-from assignment_engine.sla_monitor.config import DEFAULT_TICK_INTERVAL_S
+from assignment_engine.sla_monitor.config import (
+    DEFAULT_TICK_INTERVAL_S,
+    SlaMonitorSettings,
+)
+from assignment_engine.sla_monitor.monitor import ROUTING_INTERVAL_S, SlaMonitor
 
 from .conftest import (
     WAIT_TIMEOUT_S,
@@ -164,6 +169,151 @@ async def test_breach_without_recipient_logs_error(
     assert escalations == 0
     assert len(errors) == 1
     assert str(work_item_id) in errors[0].getMessage()
+
+    # The running monitor routes the breach once an admin exists.
+    await seeding.add_staff(db, "backup", "solo-unit", role="admin")
+    recipient = await wait_for_value(
+        db,
+        "SELECT escalated_to_id FROM escalation_events WHERE work_item_id = $1",
+        work_item_id,
+        timeout_s=ROUTING_INTERVAL_S + WAIT_TIMEOUT_S,
+    )
+    assert recipient == "backup"
+
+
+async def arrange_unrouted_breach(
+    db: asyncpg.Connection, monitor: SlaMonitor
+) -> uuid.UUID:
+    """Breach an item of "solo", the only admin, in one pass; return the item id."""
+    await db.execute("UPDATE staff SET role = 'staff' WHERE id = $1", ROOT_ADMIN_ID)
+    await seeding.add_unit(db, "solo-unit")
+    await seeding.add_staff(db, "solo", "solo-unit", role="admin")
+    work_item_id = await add_clock(
+        db, warning_in_s=-2, deadline_in_s=-1, assignee_id="solo"
+    )
+    await monitor.run_pass()
+    return work_item_id
+
+
+def driven_monitor(pool: asyncpg.Pool, settings: SlaMonitorSettings) -> SlaMonitor:
+    """Return a monitor for a test to drive pass by pass, routing on every pass."""
+    monitor = SlaMonitor(pool, settings, on_commit=lambda: None)
+    monitor.routing_interval_s = 0.0
+    return monitor
+
+
+async def published_breaches(
+    db: asyncpg.Connection, work_item_id: uuid.UUID
+) -> list[events_pb2.SlaBreached]:
+    payloads = await db.fetch(
+        "SELECT payload FROM outbox WHERE subject = $1 ORDER BY id",
+        subjects.SLA_BREACHED,
+    )
+    events = [events_pb2.SlaBreached.FromString(row["payload"]) for row in payloads]
+    return [event for event in events if event.work_item_id == str(work_item_id)]
+
+
+async def test_unrouted_breach__escalates_when_admin_added(
+    db: asyncpg.Connection,
+    pool: asyncpg.Pool,
+    database_url: str,
+    nats_url: str,
+    subject_prefix: str,
+) -> None:
+    monitor = driven_monitor(
+        pool, monitor_settings(database_url, nats_url, subject_prefix)
+    )
+    work_item_id = await arrange_unrouted_breach(db, monitor)
+    unrouted_before = await db.fetchval("SELECT count(*) FROM sla_unrouted_breaches")
+    await monitor.run_pass()
+    unrouted_while_no_admin = await db.fetchval(
+        "SELECT count(*) FROM sla_unrouted_breaches"
+    )
+
+    await seeding.add_staff(db, "backup", "solo-unit", role="admin")
+    await monitor.run_pass()
+    await monitor.run_pass()
+
+    escalation = await db.fetchrow(BREACH_ESCALATION_QUERY, work_item_id)
+    assignment_id = await db.fetchval(
+        "SELECT id FROM assignments WHERE work_item_id = $1", work_item_id
+    )
+    unrouted_after = await db.fetchval("SELECT count(*) FROM sla_unrouted_breaches")
+    events = await published_breaches(db, work_item_id)
+    breached_at = await db.fetchval("SELECT breached_at FROM sla_clocks")
+    results = {result.description: result for result in await invariants.check_all(db)}
+    assert unrouted_before == 1
+    assert unrouted_while_no_admin == 1
+    assert unrouted_after == 0
+    assert escalation["escalated_to_id"] == "backup"
+    assert escalation["escalated_from_id"] == "solo"
+    assert escalation["assignment_id"] == assignment_id
+    assert escalation["level"] == 1
+    assert [(event.level, event.escalation_id) for event in events] == [
+        (0, ""),
+        (1, str(escalation["id"])),
+    ]
+    assert events[1].escalated_to_id == "backup"
+    assert events[1].occurred_at.ToDatetime(tzinfo=UTC) == breached_at
+    assert results["every breach is escalated exactly once"].holds
+
+
+async def test_unrouted_breach__dropped_when_clock_stops(
+    db: asyncpg.Connection,
+    pool: asyncpg.Pool,
+    database_url: str,
+    nats_url: str,
+    subject_prefix: str,
+) -> None:
+    monitor = driven_monitor(
+        pool, monitor_settings(database_url, nats_url, subject_prefix)
+    )
+    work_item_id = await arrange_unrouted_breach(db, monitor)
+
+    await db.execute(
+        "UPDATE sla_clocks SET stopped_at = now() WHERE work_item_id = $1",
+        work_item_id,
+    )
+    await seeding.add_staff(db, "backup", "solo-unit", role="admin")
+    await monitor.run_pass()
+
+    escalations = await db.fetchval("SELECT count(*) FROM escalation_events")
+    unrouted = await db.fetchval("SELECT count(*) FROM sla_unrouted_breaches")
+    assert escalations == 0
+    assert unrouted == 0
+
+
+async def test_unrouted_breach__skipped_while_item_locked(
+    db: asyncpg.Connection,
+    pool: asyncpg.Pool,
+    database_url: str,
+    nats_url: str,
+    subject_prefix: str,
+) -> None:
+    monitor = driven_monitor(
+        pool, monitor_settings(database_url, nats_url, subject_prefix)
+    )
+    work_item_id = await arrange_unrouted_breach(db, monitor)
+    await seeding.add_staff(db, "backup", "solo-unit", role="admin")
+
+    # A completion holds the work item FOR UPDATE while it stops the clock.
+    holder = await asyncpg.connect(database_url)
+    try:
+        async with holder.transaction():
+            await holder.execute(
+                "SELECT 1 FROM work_items WHERE id = $1 FOR UPDATE", work_item_id
+            )
+            await asyncio.wait_for(monitor.run_pass(), WAIT_TIMEOUT_S)
+            held_escalations = await db.fetchval(
+                "SELECT count(*) FROM escalation_events"
+            )
+    finally:
+        await holder.close()
+    await monitor.run_pass()
+
+    escalations = await db.fetchval("SELECT count(*) FROM escalation_events")
+    assert held_escalations == 0
+    assert escalations == 1
 
 
 async def test_stopped_and_paused_clocks_never_fire(

@@ -6,13 +6,16 @@ marks them in the same statement, inserts the escalations and writes the outbox
 events. Any number of monitors may run against one database: a clock is claimed
 by one transaction only, and the partial unique index on (work_item_id, level)
 rejects a second level 1 escalation of an item in any case. Re-escalation runs
-after the clocks in batches of its own (see `escalation`).
+after the clocks in batches of its own (see `escalation`). A breach that finds
+no recipient is kept in sla_unrouted_breaches and escalated once a recipient
+exists, which the monitor checks every ROUTING_INTERVAL_S.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +44,8 @@ MAX_BATCHES_PER_PASS = 20
 # transaction are retried without spinning.
 MIN_SLEEP_S = 0.01
 MAX_BACKOFF_S = 5.0
+# How often the monitor looks for a recipient of breaches that had none.
+ROUTING_INTERVAL_S = 5.0
 # Failures of a pass that are logged and retried: the database is unreachable,
 # a statement failed, or a transaction kept conflicting.
 PASS_ERRORS: tuple[type[BaseException], ...] = (
@@ -83,8 +88,11 @@ class SlaMonitor:
         self.batch_size = settings.batch_size
         self.tick_interval_s = settings.tick_interval_s
         self.max_escalation_level = settings.max_escalation_level
+        self.routing_interval_s = ROUTING_INTERVAL_S
         # Called after a transaction that wrote outbox events has committed.
         self.on_commit = on_commit
+        # The first pass routes the breaches left unrouted before a restart.
+        self._next_routing_at = 0.0
 
     async def run(self) -> None:
         failures = 0
@@ -130,6 +138,9 @@ class SlaMonitor:
                 clocks_pending = False
                 break
         climbs_pending = await self._climb()
+        if time.monotonic() >= self._next_routing_at:
+            if not await self._route_breaches():
+                self._next_routing_at = time.monotonic() + self.routing_interval_s
         if clocks_pending or climbs_pending:
             # A loop reached its batch limit with every batch full, so more is
             # due: start the next pass now.
@@ -195,22 +206,77 @@ class SlaMonitor:
         )
         result.full = self.batch_size in (len(warnings), len(claimed))
         result.breaches = await _escalate(conn, claimed, self.max_escalation_level)
-        breach_events = []
-        for breach, row in zip(result.breaches, claimed, strict=True):
-            # Without a recipient the event has no escalation id or recipient, and
-            # level 0.
-            event = events_pb2.SlaBreached(
-                work_item_id=str(breach.work_item_id),
-                assignee_id=breach.assignee_id or "",
-                escalation_id=str(breach.escalation_id) if breach.escalation_id else "",
-                escalated_to_id=breach.escalated_to_id or "",
-                level=BREACH_LEVEL if breach.escalation_id else 0,
-            )
-            event.occurred_at.FromDatetime(row["breached_at"])
-            breach_events.append(event)
+        breach_events = [
+            _breach_event(breach, row["breached_at"])
+            for breach, row in zip(result.breaches, claimed, strict=True)
+        ]
         if breach_events:
             await add_events(conn, subjects.SLA_BREACHED, breach_events)
+        unrouted = [
+            row
+            for breach, row in zip(result.breaches, claimed, strict=True)
+            if breach.escalation_id is None
+        ]
+        if unrouted:
+            await conn.execute(
+                queries.add_unrouted_breaches,
+                [row["work_item_id"] for row in unrouted],
+                [row["breached_at"] for row in unrouted],
+            )
         return result
+
+    async def _route_breaches(self) -> bool:
+        """Escalate a batch of breaches that had no recipient, if one exists now.
+
+        Drops the breaches whose clock has stopped. Returns whether the batch was
+        full, so more may be waiting.
+        """
+
+        async def work(
+            conn: asyncpg.Connection,
+        ) -> tuple[list[Breach], list[asyncpg.Record]]:
+            claimed = await conn.fetch(queries.claim_unrouted_breaches, self.batch_size)
+            routable = [
+                row
+                for row in claimed
+                if not row["clock_stopped"] and row["escalated_to_id"] is not None
+            ]
+            breaches = await _escalate(conn, routable, self.max_escalation_level)
+            events = [
+                _breach_event(breach, row["breached_at"])
+                for breach, row in zip(breaches, routable, strict=True)
+                if breach.newly_escalated
+            ]
+            if events:
+                await add_events(conn, subjects.SLA_BREACHED, events)
+            stopped = [row for row in claimed if row["clock_stopped"]]
+            done = [row["work_item_id"] for row in [*routable, *stopped]]
+            if done:
+                await conn.execute(queries.delete_unrouted_breaches, done)
+            return breaches, claimed
+
+        breaches, claimed = await run_in_transaction(
+            self.pool, work, action="escalate breaches that had no recipient"
+        )
+        if any(breach.newly_escalated for breach in breaches):
+            self.on_commit()
+        for breach in breaches:
+            if not breach.newly_escalated:
+                continue
+            logger.info(
+                "SLA breach of work item %s escalated to %s, now that a recipient "
+                "exists",
+                breach.work_item_id,
+                breach.escalated_to_id,
+                extra=logs.fields(
+                    event="sla_breach_routed",
+                    work_item_id=str(breach.work_item_id),
+                    assignee_id=breach.assignee_id,
+                    escalation_id=str(breach.escalation_id),
+                    staff_id=breach.escalated_to_id,
+                ),
+            )
+        return len(claimed) == self.batch_size
 
     def _log_batch(self, result: BatchResult) -> None:
         escalation.log_warning_escalations(result.warning_escalations)
@@ -220,13 +286,13 @@ class SlaMonitor:
                 "assignee_id": breach.assignee_id,
             }
             if breach.escalation_id is None:
-                # NOTE: nothing retries this escalation once a recipient exists, so
-                # the breach stays without one, and invariants.check_all lists it.
                 logger.error(
                     "SLA of work item %s breached without an escalation: there is "
                     "no escalation contact, unit supervisor or admin other than "
-                    "the assignee; add an admin",
+                    "the assignee; add an admin, and the breach is escalated to "
+                    "them within %.0f s",
                     breach.work_item_id,
+                    self.routing_interval_s,
                     extra=logs.fields(event="sla_breach_unescalated", **ids),
                 )
             elif breach.newly_escalated:
@@ -260,6 +326,20 @@ class SlaMonitor:
                 breaches=len(result.breaches),
             ),
         )
+
+
+def _breach_event(breach: Breach, breached_at: datetime) -> events_pb2.SlaBreached:
+    """Build the event of a breach. Without a recipient it has no escalation id or
+    recipient, and level 0."""
+    event = events_pb2.SlaBreached(
+        work_item_id=str(breach.work_item_id),
+        assignee_id=breach.assignee_id or "",
+        escalation_id=str(breach.escalation_id) if breach.escalation_id else "",
+        escalated_to_id=breach.escalated_to_id or "",
+        level=BREACH_LEVEL if breach.escalation_id else 0,
+    )
+    event.occurred_at.FromDatetime(breached_at)
+    return event
 
 
 def _warning_event(

@@ -180,6 +180,60 @@ WHERE work_item_id = ANY ($1::uuid[])
   AND level = 1
   AND reason IN ('sla_breach', 're_escalation')
 
+-- name: add_unrouted_breaches
+-- Record breaches that had no escalation recipient, for claim_unrouted_breaches.
+-- $1 work items, $2 breach times (parallel arrays).
+INSERT INTO sla_unrouted_breaches (work_item_id, breached_at)
+SELECT e.work_item_id, e.breached_at
+FROM unnest($1::uuid[], $2::timestamptz[]) AS e (work_item_id, breached_at)
+ON CONFLICT (work_item_id) DO NOTHING
+
+-- name: claim_unrouted_breaches
+-- Claim breaches that had no escalation recipient, oldest first, skipping those
+-- whose row, clock or work item another transaction holds, as claim_breaches
+-- does. $1 batch size.
+-- Returns each with its breach time, whether its clock has stopped, the active
+-- assignment (NULL when queued) and the recipient chosen as in claim_breaches,
+-- NULL while nobody qualifies.
+WITH pending AS (
+    SELECT u.work_item_id, u.breached_at, c.stopped_at IS NOT NULL AS clock_stopped,
+           w.target_unit_id
+    FROM sla_unrouted_breaches u
+    JOIN sla_clocks c ON c.work_item_id = u.work_item_id
+    JOIN work_items w ON w.id = u.work_item_id
+    ORDER BY u.breached_at
+    LIMIT $1
+    FOR UPDATE OF u, c SKIP LOCKED
+    FOR KEY SHARE OF w SKIP LOCKED
+)
+SELECT p.work_item_id, p.breached_at, p.clock_stopped,
+       a.id AS assignment_id, a.assignee_id,
+       coalesce(
+           CASE WHEN a.id IS NULL THEN target.supervisor_id END,
+           nullif(a.escalates_to_id, a.assignee_id),
+           nullif(a.home_supervisor_id, a.assignee_id),
+           (SELECT admin.id
+            FROM staff admin
+            WHERE admin.role = 'admin' AND admin.id IS DISTINCT FROM a.assignee_id
+            ORDER BY admin.id COLLATE "C"
+            LIMIT 1)
+       ) AS escalated_to_id
+FROM pending p
+LEFT JOIN units target ON target.id = p.target_unit_id
+LEFT JOIN LATERAL (
+    SELECT a.id, a.assignee_id, s.escalates_to_id, home.supervisor_id AS home_supervisor_id
+    FROM assignments a
+    JOIN staff s ON s.id = a.assignee_id
+    LEFT JOIN units home ON home.id = s.unit_id
+    WHERE a.work_item_id = p.work_item_id
+      AND a.status IN ('assigned', 'in_progress', 'on_hold')
+) a ON true
+ORDER BY p.breached_at, p.work_item_id
+
+-- name: delete_unrouted_breaches
+-- $1 work items.
+DELETE FROM sla_unrouted_breaches WHERE work_item_id = ANY ($1::uuid[])
+
 -- name: seconds_until_due
 -- Seconds from now until the earliest warning or deadline of a running clock,
 -- or re-escalation of an open escalation whose clock is not paused (negative
