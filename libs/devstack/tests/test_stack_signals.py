@@ -1,4 +1,4 @@
-"""SIGTERM stops what a program started, as Ctrl-C does, even when a second signal arrives."""
+"""SIGTERM and Ctrl-C stop what a program started, even when a second signal arrives."""
 
 from __future__ import annotations
 
@@ -14,17 +14,20 @@ import pytest
 
 from assignment_engine.devstack.stack import Stack
 
-# Prints the NATS server's pid, waits for SIGTERM, then prints "stopping" and
-# takes a second before it stops the server, so that a test can signal again
-# while the program cleans up.
+# Prints the NATS server's pid, waits for SIGTERM or SIGINT, then prints
+# "stopping" and takes a second before it stops the server, so that a test can
+# signal again while the program cleans up. Exits with the signal's exit code.
 PROGRAM = """
 import asyncio, sys
 from pathlib import Path
 from assignment_engine.devstack.servers import EmbeddedNats
-from assignment_engine.devstack.stack import cancel_on_sigterm
+from assignment_engine.devstack.stack import StopSignal, cancel_on_signals
+
+stop = StopSignal()
 
 async def main() -> None:
-    cancel_on_sigterm()
+    global stop
+    stop = cancel_on_signals()
     server = EmbeddedNats(Path(sys.argv[1]))
     server.start()
     try:
@@ -37,8 +40,8 @@ async def main() -> None:
 
 try:
     asyncio.run(main())
-except asyncio.CancelledError:
-    sys.exit(143)
+except (asyncio.CancelledError, KeyboardInterrupt):
+    sys.exit(stop.exit_code)
 """
 
 
@@ -63,9 +66,18 @@ def kill_if_alive(pid: int | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "signals", [1, 2], ids=["one SIGTERM", "a second during cleanup"]
+    ("signals", "exit_code"),
+    [
+        pytest.param([signal.SIGTERM], 143, id="SIGTERM"),
+        pytest.param([signal.SIGINT], 130, id="SIGINT"),
+        pytest.param([signal.SIGTERM, signal.SIGTERM], 143, id="two SIGTERMs"),
+        pytest.param([signal.SIGINT, signal.SIGINT], 130, id="two SIGINTs"),
+        pytest.param([signal.SIGTERM, signal.SIGINT], 143, id="SIGTERM then SIGINT"),
+    ],
 )
-def test_sigterm__stops_started_servers(tmp_path: Path, signals: int) -> None:
+def test_signals__stop_started_servers(
+    tmp_path: Path, signals: list[signal.Signals], exit_code: int
+) -> None:
     program = subprocess.Popen(
         [sys.executable, "-c", PROGRAM, str(tmp_path / "nats")],
         stdout=subprocess.PIPE,
@@ -77,12 +89,12 @@ def test_sigterm__stops_started_servers(tmp_path: Path, signals: int) -> None:
         server_pid = int(program.stdout.readline())
         assert is_alive(server_pid)
 
-        program.send_signal(signal.SIGTERM)
+        program.send_signal(signals[0])
         assert program.stdout.readline() == "stopping\n"
-        if signals == 2:
-            program.send_signal(signal.SIGTERM)
+        for repeated in signals[1:]:
+            program.send_signal(repeated)
 
-        assert program.wait(timeout=20) == 143
+        assert program.wait(timeout=20) == exit_code
         assert wait_until_gone(server_pid)
     finally:
         if program.poll() is None:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import math
 import os
+import signal
 import sys
 import time
 from datetime import date, timedelta
@@ -44,7 +45,7 @@ from assignment_engine.devstack.replay_input import (
     Organisation,
     load_demo_input,
 )
-from assignment_engine.devstack.stack import Stack, cancel_on_sigterm
+from assignment_engine.devstack.stack import Stack, StopSignal, cancel_on_signals
 
 logger = logging.getLogger(__name__)
 
@@ -296,8 +297,12 @@ def main(argv: list[str] | None = None) -> None:
             f"from {args.start}; choose --start within the log"
         )
 
+    # The signal that stopped the demo, once one has.
+    stop_signal = StopSignal(signal.SIGINT)
+
     async def run() -> int:
-        cancel_on_sigterm()
+        nonlocal stop_signal
+        stop_signal = cancel_on_signals()
         stack = Stack.create(keep_data=args.keep_data)
         try:
             await stack.start()
@@ -316,7 +321,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         status = asyncio.run(run())
     except (asyncio.CancelledError, KeyboardInterrupt):
-        sys.exit("demo stopped; its servers and services were stopped")
+        print("demo stopped; its servers and services were stopped", file=sys.stderr)
+        sys.exit(stop_signal.exit_code)
     print(
         f"demo finished in {time.monotonic() - began:.0f} s: {'all invariants hold' if status == 0 else 'INVARIANTS FAILED'}"
     )

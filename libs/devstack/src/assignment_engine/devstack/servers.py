@@ -82,9 +82,13 @@ def read_log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
 class _ServerProcess:
     """A server child process whose output goes to a log file, stopped by its pid."""
 
-    def __init__(self, name: str, log_path: Path) -> None:
+    def __init__(
+        self, name: str, log_path: Path, exit_signal: signal.Signals = signal.SIGTERM
+    ) -> None:
         self.name = name
         self.log_path = log_path
+        # The shutdown signal sent when the interpreter exits with the server running.
+        self.exit_signal = exit_signal
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
 
@@ -190,8 +194,10 @@ def _stop_running_servers() -> None:
     # Servers run in their own session, so an interpreter that exits without
     # stopping them would otherwise leave them running.
     for server in list(_running_servers):
+        if server.pid is None:
+            continue
         logger.warning("stopping %s (pid %s) at exit", server.name, server.pid)
-        server.stop(signal.SIGTERM, timeout=10)
+        server.stop(server.exit_signal, timeout=10)
 
 
 def _add_search_permission_to_ancestors(path: Path) -> None:
@@ -267,7 +273,10 @@ class EmbeddedPostgres:
         self.settings = dict(settings or {})
         self.start_timeout = start_timeout
         self.log_path = self.data_dir / "postgres.log"
-        self._server = _ServerProcess(f"postgres on port {self.port}", self.log_path)
+        # A fast shutdown (SIGINT) at exit, since SIGTERM waits for every client.
+        self._server = _ServerProcess(
+            f"postgres on port {self.port}", self.log_path, exit_signal=signal.SIGINT
+        )
         self._socket_dir: Path | None = None
         self._run_as: dict[str, Any] = {}
 

@@ -39,24 +39,42 @@ HEALTH_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
 
-def cancel_on_sigterm() -> None:
-    """Cancel the current task on SIGTERM, so `kill` stops a stack as Ctrl-C does.
+@dataclass
+class StopSignal:
+    """The signal that stopped a program, once one has."""
+
+    received: signal.Signals | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """Return the shell's code for a process that a signal ended: 128 plus its number."""
+        return 128 + (self.received or signal.SIGTERM).value
+
+
+def cancel_on_signals() -> StopSignal:
+    """Cancel the current task on SIGTERM or SIGINT, so that it stops what it started.
 
     Without it, SIGTERM ends the process at once and leaves the servers and
-    service processes it started running. A second SIGTERM while the task
-    stops them is ignored: cancelling the task again would interrupt that
-    cleanup. Call it from the program's main task.
+    service processes it started running, and asyncio turns a second Ctrl-C into
+    KeyboardInterrupt wherever the program is. Repeats are ignored while the
+    task stops, because cancelling it again would interrupt that cleanup. Call
+    it from the program's main task.
     """
     task = asyncio.current_task()
-    assert task is not None, "call cancel_on_sigterm from a running task"
+    assert task is not None, "call cancel_on_signals from a running task"
+    stop = StopSignal()
 
-    def cancel_once() -> None:
-        if task.cancelling():
-            logger.warning("already stopping; SIGTERM ignored")
+    def cancel_once(received: signal.Signals) -> None:
+        if stop.received is not None:
+            logger.warning("already stopping; %s ignored", received.name)
             return
+        stop.received = received
         task.cancel()
 
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, cancel_once)
+    loop = asyncio.get_running_loop()
+    for handled in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(handled, cancel_once, handled)
+    return stop
 
 
 @dataclass
@@ -200,6 +218,19 @@ class Stack:
         )
 
     async def stop(self) -> None:
+        try:
+            self._stop_services()
+            if not self.keep_data:
+                await self._drop_data()
+        finally:
+            # Whatever interrupted the steps above, nothing started is left running.
+            for service in self.services.values():
+                if service.process.poll() is None:
+                    service.process.kill()
+                    service.process.wait()
+            self._stop_servers()
+
+    def _stop_services(self) -> None:
         for service in self.services.values():
             if service.process.poll() is None:
                 service.process.send_signal(signal.SIGTERM)
@@ -214,12 +245,6 @@ class Stack:
                 )
                 service.process.kill()
                 service.process.wait()
-        try:
-            if not self.keep_data:
-                await self._drop_data()
-        finally:
-            # Stopped even when dropping the data failed or was interrupted.
-            self._stop_servers()
 
     def _stop_servers(self) -> None:
         try:

@@ -1,9 +1,10 @@
 """ae-bench: the Assignment Engine's benchmarks, on embedded servers on loopback.
 
 Runs the benchmarks named by --only (all by default) one after the other, each
-on a stack of its own, and prints each one's tables. Every figure goes to a JSON
-file, and the tables replace the generated section of docs/benchmarks.md.
-PostgreSQL and NATS are embedded unless AE_DATABASE_URL and AE_NATS_URL are set.
+on a stack of its own, and prints their tables at the end. Every figure goes to
+a JSON file, written after each benchmark, and the tables of a full run replace
+the generated section of docs/benchmarks.md. PostgreSQL and NATS are embedded
+unless AE_DATABASE_URL and AE_NATS_URL are set.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import math
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -39,17 +41,19 @@ QUIET_LOGGERS = (
 )
 
 
-def _positive(kind: type[int] | type[float], noun: str) -> Callable[[str], Any]:
-    """Return an argparse type that accepts only finite positive numbers of `kind`."""
+def _bounded(
+    kind: type[int] | type[float], noun: str, low: float, high: float
+) -> Callable[[str], Any]:
+    """Return an argparse type that accepts numbers of `kind` from `low` to `high`."""
 
     def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
             value = math.nan
-        if not math.isfinite(value) or value <= 0:
+        if not math.isfinite(value) or not low <= value <= high:
             raise argparse.ArgumentTypeError(
-                f"{text!r} is invalid; expected a positive {noun}"
+                f"{text!r} is invalid; expected {noun} from {low:,g} to {high:,g}"
             )
         return value
 
@@ -59,27 +63,46 @@ def _positive(kind: type[int] | type[float], noun: str) -> Callable[[str], Any]:
 # Largest size either size list accepts: staff of the scale benchmark, or
 # active clocks of the SLA pass benchmark.
 MAX_SIZE = 10_000_000
+# Smallest SLA pass size: 1% of the clocks are due, so smaller sizes time a
+# pass with nothing to claim.
+MIN_SLA_SIZE = 100
 SIZE_PATTERN = re.compile(r"[0-9][0-9_]*")
+MAX_ROUNDS = 100
+# The soak reports RSS per minute, so a shorter one has no figure to report.
+MIN_SOAK_S = 60.0
+MAX_SOAK_S = 86_400.0
+MAX_SOAK_RATE = 10_000.0
 
 
-def _size_list(text: str) -> tuple[int, ...]:
-    """Parse comma-separated sizes: distinct integers from 1 to MAX_SIZE, `_` allowed."""
-    parts = [part.strip() for part in text.split(",")]
-    if not all(SIZE_PATTERN.fullmatch(part) for part in parts):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is invalid; expected integers separated by commas"
-        )
-    values = tuple(int(part.replace("_", "")) for part in parts)
-    if min(values) <= 0 or max(values) > MAX_SIZE:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is invalid; expected integers from 1 to {MAX_SIZE:,}"
-        )
-    repeated = sorted({value for value in values if values.count(value) > 1})
-    if repeated:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} names {repeated[0]} twice; expected distinct sizes"
-        )
-    return values
+def _size_list(minimum: int) -> Callable[[str], tuple[int, ...]]:
+    """Return an argparse type for comma-separated distinct sizes from `minimum`."""
+
+    def parse(text: str) -> tuple[int, ...]:
+        parts = [part.strip() for part in text.split(",")]
+        if not all(SIZE_PATTERN.fullmatch(part) for part in parts):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is invalid; expected integers separated by commas"
+            )
+        values = tuple(int(part.replace("_", "")) for part in parts)
+        if min(values) < minimum or max(values) > MAX_SIZE:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is invalid; expected integers from {minimum:,} to {MAX_SIZE:,}"
+            )
+        repeated = sorted({value for value in values if values.count(value) > 1})
+        if repeated:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} names {repeated[0]} twice; expected distinct sizes"
+            )
+        return values
+
+    return parse
+
+
+def _file(text: str) -> Path:
+    """Parse a file path; Path("") would mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is invalid; expected a file path")
+    return Path(text)
 
 
 def _folder(text: str) -> Path:
@@ -96,7 +119,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="shorter runs, scale sizes 500 and 5000, SLA sizes 5,000 and 100,000, a 60 s soak",
+        help="shorter runs, scale sizes 500 and 5000, SLA sizes 5,000 and 100,000, "
+        "a 60 s soak; the docs are left alone unless --docs names the file",
     )
     parser.add_argument(
         "--only",
@@ -105,39 +129,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--sizes",
-        type=_size_list,
-        help="staff counts of the scale benchmark, e.g. 500,5000,50000",
+        type=_size_list(1),
+        help="staff counts of the scale benchmark (default 500,5000,50000; "
+        "with --quick 500,5000)",
     )
     parser.add_argument(
         "--sla-sizes",
-        type=_size_list,
-        help="active clocks of the SLA pass benchmark, e.g. 5000,100000",
+        type=_size_list(MIN_SLA_SIZE),
+        help="active clocks of the SLA pass benchmark, at least "
+        f"{MIN_SLA_SIZE} (default 5000,100000,1000000; with --quick 5000,100000)",
     )
     parser.add_argument(
         "--soak-s",
-        type=_positive(float, "number"),
-        help="length of the memory soak in seconds",
+        type=_bounded(float, "seconds", MIN_SOAK_S, MAX_SOAK_S),
+        help="length of the memory soak in seconds (default 600; with --quick 60)",
     )
     parser.add_argument(
         "--soak-rate",
-        type=_positive(float, "number"),
+        type=_bounded(float, "submissions per second", 1, MAX_SOAK_RATE),
         help="submissions per second offered during the soak (default 200)",
     )
     parser.add_argument(
         "--rounds",
-        type=_positive(int, "integer"),
-        help="alternating rounds of the throughput benchmark",
+        type=_bounded(int, "an integer", 1, MAX_ROUNDS),
+        help="alternating rounds of the throughput benchmark (default 2; with --quick 1)",
     )
     parser.add_argument(
         "--output",
-        type=Path,
+        type=_file,
         help="JSON file for every figure (default: bench-results/<UTC timestamp>.json)",
     )
     parser.add_argument(
         "--docs",
-        type=Path,
+        type=_file,
         help="Markdown file whose generated section is rewritten (default: "
-        "docs/benchmarks.md, and only when every benchmark runs or --keep is given)",
+        "docs/benchmarks.md, and only by a full run of every benchmark or with --keep)",
     )
     parser.add_argument(
         "--no-docs", action="store_true", help="leave the Markdown file alone"
@@ -167,7 +193,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.only = [name for name in BENCHMARKS if name in chosen]
     args.kept_results = None
     if args.keep is not None:
-        args.kept_results = _read_kept_results(parser, args.keep)
+        args.kept_results = _read_kept_results(parser, args.keep, args.only)
     if args.profile is not None:
         try:
             args.profile.mkdir(parents=True, exist_ok=True)
@@ -176,22 +202,63 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                 f"--profile {str(args.profile)!r} cannot be created ({error.strerror}); "
                 "expected a folder that can be written"
             )
-    # A partial run without --keep would replace every table with its own, so it
-    # rewrites the docs only when --docs names the file.
-    args.partial_without_docs = (
-        args.docs is None
-        and not args.no_docs
-        and len(args.only) < len(BENCHMARKS)
-        and args.keep is None
-    )
-    if args.partial_without_docs:
+    # The page records full runs. A partial run without --keep would replace
+    # every table with its own, and a quick run's figures are not comparable,
+    # so either rewrites the docs only when --docs names the file.
+    args.docs_skipped = None
+    if args.docs is None and not args.no_docs:
+        if len(args.only) < len(BENCHMARKS) and args.keep is None:
+            args.docs_skipped = (
+                "a run of some benchmarks rewrites it with --keep FILE "
+                "(the others' figures) or --docs FILE"
+            )
+        elif args.quick:
+            args.docs_skipped = "a quick run rewrites it only with --docs FILE"
+    if args.docs_skipped:
         args.no_docs = True
     args.docs = args.docs or Path(DEFAULT_DOCS)
+    args.output = args.output or Path("bench-results") / (
+        datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ".json"
+    )
+    _check_writable(parser, "--output", args.output)
+    if not args.no_docs:
+        _check_writable(parser, "--docs", args.docs)
     return args
 
 
-def _read_kept_results(parser: argparse.ArgumentParser, path: Path) -> dict[str, Any]:
-    """Return the results file that --keep names, or exit naming what is wrong."""
+def _check_writable(parser: argparse.ArgumentParser, option: str, path: Path) -> None:
+    """Exit naming the problem unless `path` can be written, creating its folder."""
+    expected = "expected a file in a folder that can be written"
+    if path.is_dir():
+        parser.error(f"{option} {str(path)!r} is a folder; {expected}")
+    nearest = path.parent
+    while not nearest.exists() and nearest != nearest.parent:
+        nearest = nearest.parent
+    if not nearest.is_dir():
+        parser.error(
+            f"{option} {str(path)!r} cannot be written: {str(nearest)!r} is a file; "
+            f"{expected}"
+        )
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a"):
+            pass
+    except OSError as error:
+        parser.error(
+            f"{option} {str(path)!r} cannot be written ({error.strerror}); {expected}"
+        )
+    if not existed:
+        path.unlink()
+
+
+def _read_kept_results(
+    parser: argparse.ArgumentParser, path: Path, only: Sequence[str]
+) -> dict[str, Any]:
+    """Return the results file that --keep names, or exit naming what is wrong.
+
+    Each benchmark that this run keeps, one not in `only`, must render.
+    """
     expected = "expected a results JSON that ae-bench wrote"
     if not path.is_file():
         parser.error(f"--keep {str(path)!r} is not a file; {expected}")
@@ -208,6 +275,19 @@ def _read_kept_results(parser: argparse.ArgumentParser, path: Path) -> dict[str,
         parser.error(
             f"--keep {str(path)!r} has no started_at, command and benchmarks; {expected}"
         )
+    kept = {
+        name: data for name, data in results["benchmarks"].items() if name not in only
+    }
+    # Memory's table has a row for each benchmark, so it is checked with them all.
+    checks = [(name, data) for name, data in kept.items() if name != "memory"]
+    for name, data in [*checks, ("memory", kept)]:
+        try:
+            _render_benchmark(name, data)
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            parser.error(
+                f"--keep {str(path)!r}: benchmark {name!r} is not in the form this "
+                f"ae-bench writes ({type(error).__name__}: {error}); {expected}"
+            )
     return results
 
 
@@ -277,9 +357,16 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def render(results: dict[str, Any]) -> str:
-    from assignment_engine.devstack.bench import report
+# The report function of each benchmark with a section of its own.
+SECTIONS = {
+    "throughput": "throughput_section",
+    "scale": "scale_section",
+    "sla": "sla_section",
+    "drain": "drain_section",
+}
 
+
+def render(results: dict[str, Any]) -> str:
     machine = results["machine"]
     lines = [
         f"Run of {results['started_at']} with `{results['command']}` on {machine['cores']} "
@@ -288,43 +375,58 @@ def render(results: dict[str, Any]) -> str:
         f"{'quick' if results['options']['quick'] else 'full'} run, "
         f"{results.get('elapsed_s', 0):,.0f} s in all.",
     ]
-    sections: dict[str, Callable[[dict[str, Any]], str]] = {
-        "throughput": report.throughput_section,
-        "scale": report.scale_section,
-        "sla": report.sla_section,
-        "drain": report.drain_section,
-    }
-    for name, section in sections.items():
+    for name in SECTIONS:
         data = results["benchmarks"].get(name)
-        if data is None:
-            continue
-        if "error" in data:
-            lines.append(f"### {name}\n\nFailed: `{data['error']}`")
-            continue
-        lines.append(section(data))
-        load = data.get("load_average", {})
-        before = load.get("before", [None])[0]
-        after = load.get("after", [None])[0]
-        origin = f" in the run of {data['from_run']}" if "from_run" in data else ""
-        lines.append(
-            f"({name} took {data.get('elapsed_s', 0):,.0f} s{origin}; 1-minute load "
-            f"average {before} before and {after} after.)"
-        )
-    lines.append(report.memory_section(_memory_view(results["benchmarks"])))
+        if data is not None:
+            lines.append(_render_benchmark(name, data))
+    lines.append(_render_benchmark("memory", results["benchmarks"]))
     return "\n\n".join(lines)
 
 
+def _render_benchmark(name: str, data: Any) -> str:
+    """Return the tables of one benchmark's results.
+
+    For "memory", `data` is every benchmark's results, since its table has a row
+    for each of them.
+    """
+    from assignment_engine.devstack.bench import report
+
+    if name == "memory":
+        return report.memory_section(_memory_view(data))
+    if name not in SECTIONS:
+        raise ValueError(f"unknown benchmark {name!r}")
+    if "error" in data:
+        return f"### {name}\n\nFailed: `{data['error']}`"
+    section = getattr(report, SECTIONS[name])(data)
+    load = data.get("load_average", {})
+    before = load.get("before", [None])[0]
+    after = load.get("after", [None])[0]
+    origin = f" in the run of {data['from_run']}" if "from_run" in data else ""
+    return (
+        f"{section}\n\n({name} took {data.get('elapsed_s', 0):,.0f} s{origin}; "
+        f"1-minute load average {before} before and {after} after.)"
+    )
+
+
 def _memory_view(benchmarks: dict[str, Any]) -> dict[str, Any]:
+    """Collect the peak RSS rows of every benchmark, each marked with its run if kept."""
+
+    def label(name: str, text: str) -> str:
+        from_run = benchmarks[name].get("from_run")
+        return f"{text} (run of {from_run.split()[0]})" if from_run else text
+
     peaks: dict[str, dict[str, float]] = {}
     if "peak_rss_mib" in benchmarks.get("throughput", {}):
-        peaks["throughput"] = benchmarks["throughput"]["peak_rss_mib"]
+        peaks[label("throughput", "throughput")] = benchmarks["throughput"][
+            "peak_rss_mib"
+        ]
     for row in benchmarks.get("scale", {}).get("sizes", []):
-        peaks[f"scale {row['staff']:,} staff"] = row["peak_rss_mib"]
+        peaks[label("scale", f"scale {row['staff']:,} staff")] = row["peak_rss_mib"]
     detection = benchmarks.get("sla", {}).get("detection")
     if detection:
-        peaks["sla detection"] = detection["peak_rss_mib"]
+        peaks[label("sla", "sla detection")] = detection["peak_rss_mib"]
     if "peak_rss_mib" in benchmarks.get("drain", {}):
-        peaks["drain"] = benchmarks["drain"]["peak_rss_mib"]
+        peaks[label("drain", "drain")] = benchmarks["drain"]["peak_rss_mib"]
     memory = benchmarks.get("memory", {})
     return {"peaks": peaks, "soak": memory if "rss" in memory else None}
 
@@ -348,10 +450,12 @@ def kept_benchmarks(earlier: dict[str, Any], only: Sequence[str]) -> dict[str, A
 async def run_all(
     args: argparse.Namespace, options: Any, output: Path
 ) -> dict[str, Any]:
-    from assignment_engine.devstack.bench import drain, memory, scale, sla, throughput
-    from assignment_engine.devstack.stack import cancel_on_sigterm
+    """Run the chosen benchmarks, writing `output` after each one.
 
-    cancel_on_sigterm()
+    When a signal stops the run, `output` is written once more with the
+    benchmark it stopped in as `interrupted_in`, and CancelledError propagates.
+    """
+    from assignment_engine.devstack.bench import drain, memory, scale, sla, throughput
 
     runners: dict[str, Callable[[Any], Awaitable[dict[str, Any]]]] = {
         "throughput": throughput.run,
@@ -376,6 +480,11 @@ async def run_all(
         started = time.perf_counter()
         try:
             results["benchmarks"][name] = await runners[name](options)
+        except asyncio.CancelledError:
+            results["interrupted_in"] = name
+            results["elapsed_s"] = round(time.perf_counter() - began, 1)
+            write_json(output, results)
+            raise
         except Exception as error:
             logger.error(
                 "benchmark %s failed: %s\n%s", name, error, traceback.format_exc()
@@ -394,6 +503,15 @@ async def run_all(
     return results
 
 
+def measured_benchmarks(path: Path) -> list[str]:
+    """Return the benchmarks that the run writing `path` measured, not kept ones."""
+    try:
+        benchmarks = json.loads(path.read_text())["benchmarks"]
+    except (OSError, ValueError, KeyError):
+        return []
+    return [name for name, data in benchmarks.items() if "from_run" not in data]
+
+
 def write_json(path: Path, results: dict[str, Any]) -> None:
     path.write_text(json.dumps(_clean(results), indent=1, default=str))
 
@@ -410,30 +528,44 @@ def main(argv: list[str] | None = None) -> int:
     import uvloop
 
     from assignment_engine.devstack.bench import session
+    from assignment_engine.devstack.stack import StopSignal, cancel_on_signals
 
     options = build_options(args)
     if args.profile is not None:
         session.profile_root = args.profile.resolve()
-    output = args.output or Path("bench-results") / (
-        datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ".json"
-    )
+    output: Path = args.output
     output.parent.mkdir(parents=True, exist_ok=True)
+    # The signal that stopped the run, once one has.
+    stop_signal = StopSignal(signal.SIGINT)
+
+    async def run() -> dict[str, Any]:
+        nonlocal stop_signal
+        stop_signal = cancel_on_signals()
+        return await run_all(args, options, output)
+
     try:
-        results = uvloop.run(run_all(args, options, output))
+        results = uvloop.run(run())
     except (asyncio.CancelledError, KeyboardInterrupt):
-        print("ae-bench stopped; its servers and services were stopped")
-        return 143
+        finished = measured_benchmarks(output)
+        print(
+            "ae-bench stopped; its servers and services were stopped. "
+            + (
+                f"The figures of {', '.join(finished)} are in {output}."
+                if finished
+                else "No benchmark finished."
+            ),
+            file=sys.stderr,
+        )
+        return stop_signal.exit_code
     text = render(_clean(results))
     print(text)
     if not args.no_docs:
         from assignment_engine.devstack.bench.tables import write_section
 
         write_section(args.docs, text)
-    elif args.partial_without_docs:
-        print(
-            f"\n{args.docs} left as it is: a run of some benchmarks rewrites it "
-            "with --keep FILE (the others' figures) or --docs FILE"
-        )
+        print(f"\ntables written to {args.docs}")
+    elif args.docs_skipped:
+        print(f"\n{args.docs} left as it is: {args.docs_skipped}")
     print(f"\nresults: {output}")
     failed = [name for name, data in results["benchmarks"].items() if "error" in data]
     return 1 if failed else 0

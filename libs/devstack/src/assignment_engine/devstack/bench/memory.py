@@ -1,6 +1,6 @@
 """Benchmark 5: memory. Peak RSS per service, and a soak at constant load.
 
-Peak RSS of each service during benchmarks 1 and 2 comes from their samplers.
+Peak RSS of each service during benchmarks 1 to 4 comes from their samplers.
 The soak fills the reference organisation to 80% and then offers `soak_rate`
 submissions per second for `soak_s` seconds while completions hold utilisation
 near 80%. It reports each service's RSS at the start, at each minute and at the
