@@ -176,12 +176,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "are copied into this run's file and tables, marked with their run",
     )
     parser.add_argument(
+        "--compare",
+        nargs=2,
+        type=Path,
+        metavar=("OLD", "NEW"),
+        help="print the headline figures of two results files side by side, with "
+        "the ratio NEW ÷ OLD, and run nothing",
+    )
+    parser.add_argument(
         "--profile",
         type=_folder,
         metavar="DIR",
         help="run a sampling profiler in every service and write its counts under DIR",
     )
     args = parser.parse_args(argv)
+    if args.compare is not None:
+        args.compared = [
+            _read_results(parser, "--compare", path) for path in args.compare
+        ]
+        return args
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(BENCHMARKS))
     if unknown:
@@ -259,22 +272,7 @@ def _read_kept_results(
 
     Each benchmark that this run keeps, one not in `only`, must render.
     """
-    expected = "expected a results JSON that ae-bench wrote"
-    if not path.is_file():
-        parser.error(f"--keep {str(path)!r} is not a file; {expected}")
-    try:
-        results = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        parser.error(f"--keep {str(path)!r} cannot be read ({error}); {expected}")
-    if (
-        not isinstance(results, dict)
-        or not isinstance(results.get("benchmarks"), dict)
-        or not isinstance(results.get("started_at"), str)
-        or not isinstance(results.get("command"), str)
-    ):
-        parser.error(
-            f"--keep {str(path)!r} has no started_at, command and benchmarks; {expected}"
-        )
+    results = _read_results(parser, "--keep", path)
     kept = {
         name: data for name, data in results["benchmarks"].items() if name not in only
     }
@@ -286,8 +284,37 @@ def _read_kept_results(
         except (KeyError, TypeError, AttributeError, ValueError) as error:
             parser.error(
                 f"--keep {str(path)!r}: benchmark {name!r} is not in the form this "
-                f"ae-bench writes ({type(error).__name__}: {error}); {expected}"
+                f"ae-bench writes ({type(error).__name__}: {error}); "
+                f"{RESULTS_EXPECTED}"
             )
+    return results
+
+
+RESULTS_EXPECTED = "expected a results JSON that ae-bench wrote"
+
+
+def _read_results(
+    parser: argparse.ArgumentParser, option: str, path: Path
+) -> dict[str, Any]:
+    """Return the results file at `path`, or exit naming what is wrong with it."""
+    if not path.is_file():
+        parser.error(f"{option} {str(path)!r} is not a file; {RESULTS_EXPECTED}")
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        parser.error(
+            f"{option} {str(path)!r} cannot be read ({error}); {RESULTS_EXPECTED}"
+        )
+    if (
+        not isinstance(results, dict)
+        or not isinstance(results.get("benchmarks"), dict)
+        or not isinstance(results.get("started_at"), str)
+        or not isinstance(results.get("command"), str)
+    ):
+        parser.error(
+            f"{option} {str(path)!r} has no started_at, command and benchmarks; "
+            f"{RESULTS_EXPECTED}"
+        )
     return results
 
 
@@ -520,6 +547,11 @@ def main(argv: list[str] | None = None) -> int:
     # gRPC reads its verbosity at import; its fork notices would fill the output.
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     args = parse_args(argv)
+    if args.compare is not None:
+        from assignment_engine.devstack.bench.compare import compare
+
+        print(compare(*args.compared))
+        return 0
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
