@@ -496,3 +496,32 @@ async def wait_for_log_event(caplog: pytest.LogCaptureFixture, event: str) -> No
         if time.monotonic() > give_up_at:
             raise AssertionError(f"no {event!r} log record within {WAIT_TIMEOUT_S} s")
         await asyncio.sleep(0.02)
+
+
+async def test_failed_routing__waits_while_passes_mark_clocks(
+    db: asyncpg.Connection,
+    pool: asyncpg.Pool,
+    database_url: str,
+    nats_url: str,
+    subject_prefix: str,
+) -> None:
+    await add_organisation(db)
+    monitor = SlaMonitor(
+        pool,
+        monitor_settings(database_url, nats_url, subject_prefix),
+        on_commit=lambda: None,
+    )
+    # Routing now fails on every try.
+    await db.execute("DROP TABLE sla_unrouted_breaches")
+    with pytest.raises(asyncpg.UndefinedTableError):
+        await monitor.run_pass()
+    work_item_id = await add_clock(
+        db, warning_in_s=-2, deadline_in_s=-1, assignee_id="bob"
+    )
+
+    await monitor.run_pass()
+
+    breached_at = await db.fetchval(
+        "SELECT breached_at FROM sla_clocks WHERE work_item_id = $1", work_item_id
+    )
+    assert breached_at is not None

@@ -139,8 +139,11 @@ class SlaMonitor:
                 break
         climbs_pending = await self._climb()
         if time.monotonic() >= self._next_routing_at:
-            if not await self._route_breaches():
-                self._next_routing_at = time.monotonic() + self.routing_interval_s
+            # Set first, so a routing that fails waits the interval and the
+            # passes in between still mark clocks.
+            self._next_routing_at = time.monotonic() + self.routing_interval_s
+            if await self._route_breaches():
+                self._next_routing_at = 0.0
         if clocks_pending or climbs_pending:
             # A loop reached its batch limit with every batch full, so more is
             # due: start the next pass now.
