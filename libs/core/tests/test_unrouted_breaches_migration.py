@@ -10,6 +10,7 @@ from assignment_engine.core.migrate import apply_migrations
 from assignment_engine.devstack import seeding
 
 UNDO_0007 = """
+DROP INDEX sla_clocks_breached_running_idx;
 DROP TABLE sla_unrouted_breaches;
 DELETE FROM schema_migrations WHERE version = 7;
 """

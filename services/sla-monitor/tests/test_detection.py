@@ -525,3 +525,103 @@ async def test_failed_routing__waits_while_passes_mark_clocks(
         "SELECT breached_at FROM sla_clocks WHERE work_item_id = $1", work_item_id
     )
     assert breached_at is not None
+
+
+async def test_unrouted_full_batch__newer_breaches_not_starved(
+    db: asyncpg.Connection,
+    pool: asyncpg.Pool,
+    database_url: str,
+    nats_url: str,
+    subject_prefix: str,
+) -> None:
+    batch_size = 3
+    monitor = driven_monitor(
+        pool,
+        monitor_settings(database_url, nats_url, subject_prefix, batch_size=batch_size),
+    )
+    # No admin, and two units without a supervisor: a queued item has no recipient.
+    await db.execute("UPDATE staff SET role = 'staff' WHERE id = $1", ROOT_ADMIN_ID)
+    await seeding.add_unit(db, "lab")
+    await seeding.add_unit(db, "desk")
+    await seeding.add_staff(db, "nina", "desk", role="supervisor")
+    for _ in range(batch_size):
+        await add_clock(db, warning_in_s=-2, deadline_in_s=-1, target_unit_id="lab")
+    await monitor.run_pass()
+    newer = {
+        await add_clock(db, warning_in_s=-2, deadline_in_s=-1, target_unit_id="desk")
+        for _ in range(2)
+    }
+    await monitor.run_pass()
+
+    await seeding.set_supervisor(db, "desk", "nina")
+    await monitor.run_pass()
+    await monitor.run_pass()
+
+    escalated = await db.fetch(
+        "SELECT work_item_id, escalated_to_id FROM escalation_events "
+        "WHERE reason = 'sla_breach'"
+    )
+    waiting = await db.fetchval("SELECT count(*) FROM sla_unrouted_breaches")
+    assert {row["work_item_id"] for row in escalated} == newer
+    assert {row["escalated_to_id"] for row in escalated} == {"nina"}
+    assert waiting == batch_size
+
+
+async def test_unrouted_full_batch__waits_routing_interval(
+    db: asyncpg.Connection,
+    pool: asyncpg.Pool,
+    database_url: str,
+    nats_url: str,
+    subject_prefix: str,
+) -> None:
+    batch_size = 3
+    monitor = SlaMonitor(
+        pool,
+        monitor_settings(database_url, nats_url, subject_prefix, batch_size=batch_size),
+        on_commit=lambda: None,
+    )
+    await db.execute("UPDATE staff SET role = 'staff' WHERE id = $1", ROOT_ADMIN_ID)
+    await seeding.add_unit(db, "lab")
+    for _ in range(batch_size):
+        await add_clock(db, warning_in_s=-2, deadline_in_s=-1, target_unit_id="lab")
+    await monitor.run_pass()
+    first_tries = await db.fetchval("SELECT max(tried_at) FROM sla_unrouted_breaches")
+
+    await monitor.run_pass()
+    await monitor.run_pass()
+
+    later_tries = await db.fetchval("SELECT max(tried_at) FROM sla_unrouted_breaches")
+    assert first_tries is not None
+    assert later_tries == first_tries
+
+
+async def test_missed_breach__recorded_and_routed(
+    db: asyncpg.Connection,
+    pool: asyncpg.Pool,
+    database_url: str,
+    nats_url: str,
+    subject_prefix: str,
+) -> None:
+    await add_organisation(db)
+    work_item_id = await add_clock(
+        db, warning_in_s=-2, deadline_in_s=-1, assignee_id="bob"
+    )
+    # Marked without an escalation or a row, as a monitor that predates
+    # sla_unrouted_breaches leaves a breach it cannot escalate.
+    await db.execute(
+        "UPDATE sla_clocks SET warned_at = now(), breached_at = now() "
+        "WHERE work_item_id = $1",
+        work_item_id,
+    )
+    monitor = SlaMonitor(
+        pool,
+        monitor_settings(database_url, nats_url, subject_prefix),
+        on_commit=lambda: None,
+    )
+
+    await monitor.run_pass()
+
+    escalation = await db.fetchrow(BREACH_ESCALATION_QUERY, work_item_id)
+    waiting = await db.fetchval("SELECT count(*) FROM sla_unrouted_breaches")
+    assert escalation["escalated_to_id"] == "olivia"
+    assert waiting == 0

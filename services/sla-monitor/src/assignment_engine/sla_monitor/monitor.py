@@ -8,7 +8,8 @@ by one transaction only, and the partial unique index on (work_item_id, level)
 rejects a second level 1 escalation of an item in any case. Re-escalation runs
 after the clocks in batches of its own (see `escalation`). A breach that finds
 no recipient is kept in sla_unrouted_breaches and escalated once a recipient
-exists, which the monitor checks every ROUTING_INTERVAL_S.
+exists, which the monitor checks every ROUTING_INTERVAL_S, never-tried breaches
+first and then the least recently tried.
 """
 
 from __future__ import annotations
@@ -44,8 +45,12 @@ MAX_BATCHES_PER_PASS = 20
 # transaction are retried without spinning.
 MIN_SLEEP_S = 0.01
 MAX_BACKOFF_S = 5.0
-# How often the monitor looks for a recipient of breaches that had none.
+# How often the monitor looks for a recipient of breaches that had none: one
+# batch each time, or batch after batch while full batches find recipients.
 ROUTING_INTERVAL_S = 5.0
+# How often the monitor records unescalated breaches that have no row in
+# sla_unrouted_breaches, such as those marked by a monitor that predates it.
+SWEEP_INTERVAL_S = 600.0
 # Failures of a pass that are logged and retried: the database is unreachable,
 # a statement failed, or a transaction kept conflicting.
 PASS_ERRORS: tuple[type[BaseException], ...] = (
@@ -64,6 +69,16 @@ class Breach:
     escalated_to_id: str | None
     # False when the item already had a level 1 escalation.
     newly_escalated: bool
+
+
+@dataclass
+class _Routing:
+    """The outcome of one batch of breaches that had no recipient."""
+
+    claimed: int
+    # Work items whose clock stopped before anyone qualified.
+    stopped: list[uuid.UUID]
+    breaches: list[Breach] = field(default_factory=list)
 
 
 @dataclass
@@ -91,7 +106,8 @@ class SlaMonitor:
         self.routing_interval_s = ROUTING_INTERVAL_S
         # Called after a transaction that wrote outbox events has committed.
         self.on_commit = on_commit
-        # The first pass routes the breaches left unrouted before a restart.
+        # The first pass records missed breaches and routes the waiting ones.
+        self._next_sweep_at = 0.0
         self._next_routing_at = 0.0
 
     async def run(self) -> None:
@@ -138,12 +154,19 @@ class SlaMonitor:
                 clocks_pending = False
                 break
         climbs_pending = await self._climb()
-        if time.monotonic() >= self._next_routing_at:
-            # Set first, so a routing that fails waits the interval and the
-            # passes in between still mark clocks.
-            self._next_routing_at = time.monotonic() + self.routing_interval_s
-            if await self._route_breaches():
-                self._next_routing_at = 0.0
+        now = time.monotonic()
+        sweep_due = now >= self._next_sweep_at
+        routing_due = now >= self._next_routing_at
+        # Both next times are set first, so a step that fails waits its interval
+        # and the passes in between still mark clocks.
+        if sweep_due:
+            self._next_sweep_at = now + SWEEP_INTERVAL_S
+        if routing_due:
+            self._next_routing_at = now + self.routing_interval_s
+        if sweep_due:
+            await self._record_missed_breaches()
+        if routing_due and await self._route_breaches():
+            self._next_routing_at = 0.0
         if clocks_pending or climbs_pending:
             # A loop reached its batch limit with every batch full, so more is
             # due: start the next pass now.
@@ -232,40 +255,51 @@ class SlaMonitor:
         """Escalate a batch of breaches that had no recipient, if one exists now.
 
         Drops the breaches whose clock has stopped. Returns whether the batch was
-        full, so more may be waiting.
+        full and made progress, so that more may be routable at once.
         """
 
-        async def work(
-            conn: asyncpg.Connection,
-        ) -> tuple[list[Breach], list[asyncpg.Record]]:
+        async def work(conn: asyncpg.Connection) -> _Routing:
             claimed = await conn.fetch(queries.claim_unrouted_breaches, self.batch_size)
+            routing = _Routing(
+                claimed=len(claimed),
+                stopped=[
+                    row["work_item_id"] for row in claimed if row["clock_stopped"]
+                ],
+            )
             routable = [
                 row
                 for row in claimed
                 if not row["clock_stopped"] and row["escalated_to_id"] is not None
             ]
-            breaches = await _escalate(conn, routable, self.max_escalation_level)
+            routing.breaches = await _escalate(
+                conn, routable, self.max_escalation_level
+            )
             events = [
                 _breach_event(breach, row["breached_at"])
-                for breach, row in zip(breaches, routable, strict=True)
+                for breach, row in zip(routing.breaches, routable, strict=True)
                 if breach.newly_escalated
             ]
             if events:
                 await add_events(conn, subjects.SLA_BREACHED, events)
-            stopped = [row for row in claimed if row["clock_stopped"]]
-            done = [row["work_item_id"] for row in [*routable, *stopped]]
+            done = [*routing.stopped, *(row["work_item_id"] for row in routable)]
             if done:
                 await conn.execute(queries.delete_unrouted_breaches, done)
-            return breaches, claimed
+            waiting = [
+                row["work_item_id"]
+                for row in claimed
+                if not row["clock_stopped"] and row["escalated_to_id"] is None
+            ]
+            if waiting:
+                await conn.execute(queries.mark_unrouted_tried, waiting)
+            return routing
 
-        breaches, claimed = await run_in_transaction(
+        routing = await run_in_transaction(
             self.pool, work, action="escalate breaches that had no recipient"
         )
-        if any(breach.newly_escalated for breach in breaches):
+        routed = [breach for breach in routing.breaches if breach.newly_escalated]
+        if routed:
             self.on_commit()
-        for breach in breaches:
-            if not breach.newly_escalated:
-                continue
+        for breach in routed:
             logger.info(
                 "SLA breach of work item %s escalated to %s, now that a recipient "
                 "exists",
@@ -279,7 +313,29 @@ class SlaMonitor:
                     staff_id=breach.escalated_to_id,
                 ),
             )
-        return len(claimed) == self.batch_size
+        for work_item_id in routing.stopped:
+            logger.info(
+                "SLA breach of work item %s dropped without an escalation: its "
+                "clock stopped before anyone qualified",
+                work_item_id,
+                extra=logs.fields(
+                    event="sla_breach_unrouted_dropped", work_item_id=str(work_item_id)
+                ),
+            )
+        progressed = bool(routing.breaches or routing.stopped)
+        return routing.claimed == self.batch_size and progressed
+
+    async def _record_missed_breaches(self) -> None:
+        """Record the unescalated breaches of running clocks that have no row."""
+        async with self.pool.acquire() as conn:
+            recorded = await conn.fetchval(queries.record_missed_unrouted_breaches)
+        if recorded:
+            logger.warning(
+                "recorded %d unescalated SLA breaches that no monitor had recorded; "
+                "they are escalated once someone qualifies",
+                recorded,
+                extra=logs.fields(event="sla_breach_unrouted_recorded", count=recorded),
+            )
 
     def _log_batch(self, result: BatchResult) -> None:
         escalation.log_warning_escalations(result.warning_escalations)
@@ -293,7 +349,7 @@ class SlaMonitor:
                     "SLA of work item %s breached without an escalation: there is "
                     "no escalation contact, unit supervisor or admin other than "
                     "the assignee; add an admin, and the breach is escalated to "
-                    "them within %.0f s",
+                    "them when it is next tried (every %.0f s)",
                     breach.work_item_id,
                     self.routing_interval_s,
                     extra=logs.fields(event="sla_breach_unescalated", **ids),

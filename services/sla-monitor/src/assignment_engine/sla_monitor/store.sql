@@ -189,19 +189,19 @@ FROM unnest($1::uuid[], $2::timestamptz[]) AS e (work_item_id, breached_at)
 ON CONFLICT (work_item_id) DO NOTHING
 
 -- name: claim_unrouted_breaches
--- Claim breaches that had no escalation recipient, oldest first, skipping those
--- whose row, clock or work item another transaction holds, as claim_breaches
--- does. $1 batch size.
+-- Claim breaches that had no escalation recipient, never-tried first and then
+-- least recently tried, skipping those whose row, clock or work item another
+-- transaction holds, as claim_breaches does. $1 batch size.
 -- Returns each with its breach time, whether its clock has stopped, the active
 -- assignment (NULL when queued) and the recipient chosen as in claim_breaches,
 -- NULL while nobody qualifies.
 WITH pending AS (
-    SELECT u.work_item_id, u.breached_at, c.stopped_at IS NOT NULL AS clock_stopped,
-           w.target_unit_id
+    SELECT u.work_item_id, u.breached_at, u.tried_at,
+           c.stopped_at IS NOT NULL AS clock_stopped, w.target_unit_id
     FROM sla_unrouted_breaches u
     JOIN sla_clocks c ON c.work_item_id = u.work_item_id
     JOIN work_items w ON w.id = u.work_item_id
-    ORDER BY u.breached_at
+    ORDER BY u.tried_at NULLS FIRST, u.breached_at
     LIMIT $1
     FOR UPDATE OF u, c SKIP LOCKED
     FOR KEY SHARE OF w SKIP LOCKED
@@ -228,7 +228,32 @@ LEFT JOIN LATERAL (
     WHERE a.work_item_id = p.work_item_id
       AND a.status IN ('assigned', 'in_progress', 'on_hold')
 ) a ON true
-ORDER BY p.breached_at, p.work_item_id
+ORDER BY p.tried_at NULLS FIRST, p.breached_at, p.work_item_id
+
+-- name: mark_unrouted_tried
+-- Record that the given breaches still have no recipient. $1 work items.
+UPDATE sla_unrouted_breaches SET tried_at = now()
+WHERE work_item_id = ANY ($1::uuid[])
+
+-- name: record_missed_unrouted_breaches
+-- Record the breaches of running clocks that have no level 1 escalation and no
+-- row yet, such as those marked by a monitor that predates the table. Reads
+-- sla_clocks_breached_running_idx. Returns the number recorded.
+WITH recorded AS (
+    INSERT INTO sla_unrouted_breaches (work_item_id, breached_at)
+    SELECT c.work_item_id, c.breached_at
+    FROM sla_clocks c
+    WHERE c.breached_at IS NOT NULL
+      AND c.stopped_at IS NULL
+      AND NOT EXISTS (SELECT 1
+                      FROM escalation_events e
+                      WHERE e.work_item_id = c.work_item_id
+                        AND e.level = 1
+                        AND e.reason IN ('sla_breach', 're_escalation'))
+    ON CONFLICT (work_item_id) DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) FROM recorded
 
 -- name: delete_unrouted_breaches
 -- $1 work items.
