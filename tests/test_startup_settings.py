@@ -25,6 +25,15 @@ SECRET = "0123456789abcdef0123456789abcdef-startup"
             "OTEL_EXPORTER_OTLP_PROTOCOL='carrier-pigeon'",
         ),
         ("availability", {"AE_LOG_LEVEL": "LOUD"}, "AE_LOG_LEVEL='LOUD'"),
+        (
+            "availability.hr_gateway",
+            {
+                "AE_HR_WEBHOOK_SECRETS": "whsec_c3RhcnR1cC10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5",
+                "AE_TLS_CERT_FILE": __file__,
+                "AE_TLS_KEY_FILE": __file__,
+            },
+            f"AE_TLS_CERT_FILE={__file__!r}",
+        ),
     ],
 )
 def test_service__invalid_setting_stops_with_one_line(

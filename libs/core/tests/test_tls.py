@@ -2,81 +2,26 @@
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import grpc
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from assignment_engine.core.auth import AuthSettings, TokenVerifier
 from assignment_engine.core.channels import open_channel
+from assignment_engine.core.config import ConfigError
 from assignment_engine.core.grpc_server import GrpcServer
 from assignment_engine.core.tls import TlsSettings
+from assignment_engine.devstack.pki import make_test_pki
 
 SECRET = b"0123456789abcdef0123456789abcdef-test"
 
 
-def pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
-def issue(
-    name: str,
-    issuer_key: ec.EllipticCurvePrivateKey | None,
-    issuer_name: x509.Name | None,
-    *,
-    ca: bool = False,
-) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_name or subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if not ca:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.DNSName("localhost"),
-                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                ]
-            ),
-            critical=False,
-        )
-    certificate = builder.sign(issuer_key or key, hashes.SHA256())
-    return key, certificate
-
-
 @pytest.fixture(scope="module")
 def pki() -> dict[str, bytes]:
-    ca_key, ca_cert = issue("test ca", None, None, ca=True)
-    server_key, server_cert = issue("localhost", ca_key, ca_cert.subject)
-    client_key, client_cert = issue("queue", ca_key, ca_cert.subject)
-    encoding = serialization.Encoding.PEM
-    return {
-        "ca": ca_cert.public_bytes(encoding),
-        "server_cert": server_cert.public_bytes(encoding),
-        "server_key": pem(server_key),
-        "client_cert": client_cert.public_bytes(encoding),
-        "client_key": pem(client_key),
-    }
+    return make_test_pki()
 
 
 async def serve(tls: TlsSettings) -> GrpcServer:
@@ -162,3 +107,32 @@ async def test_mtls__client_certificate_is_required(
 
     assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
     assert status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_server_ssl_context__rejects_key_of_another_certificate(
+    pki: dict[str, bytes], tmp_path: Path
+) -> None:
+    certificate_file = tmp_path / "server.pem"
+    private_key_file = tmp_path / "client.key"
+    certificate_file.write_bytes(pki["server_cert"])
+    private_key_file.write_bytes(pki["client_key"])
+    tls = TlsSettings(
+        pki["server_cert"],
+        pki["client_key"],
+        None,
+        None,
+        certificate_file=str(certificate_file),
+        private_key_file=str(private_key_file),
+    )
+
+    with pytest.raises(ConfigError) as raised:
+        tls.server_ssl_context()
+
+    assert f"AE_TLS_CERT_FILE={str(certificate_file)!r}" in str(raised.value)
+    assert "matching key" in str(raised.value)
+
+
+def test_server_ssl_context__none_without_files(pki: dict[str, bytes]) -> None:
+    tls = TlsSettings(pki["server_cert"], pki["server_key"], None, None)
+
+    assert tls.server_ssl_context() is None

@@ -30,9 +30,12 @@ async def serve(settings: HrGatewaySettings) -> None:
     try:
         runner = await start_gateway(settings, channel)
         logger.info(
-            "%s serving %s on %s:%d, calling availability at %s",
+            "%s serving %s over %s on %s:%d, calling availability at %s",
             SERVICE_NAME,
             EVENTS_PATH,
+            "HTTPS"
+            if settings.common.tls and settings.common.tls.certificate_file
+            else "HTTP",
             settings.common.bind_host,
             settings.port,
             settings.availability_address,
@@ -53,6 +56,9 @@ async def serve(settings: HrGatewaySettings) -> None:
 def main() -> None:
     try:
         settings = HrGatewaySettings.from_env()
+        if settings.common.tls is not None:
+            # Loads the certificate and key now, so a bad file stops start-up here.
+            settings.common.tls.server_ssl_context()
         logs.setup(SERVICE_NAME, settings.common.log_level)
         telemetry.setup_tracing(SERVICE_NAME)
     except ConfigError as exc:

@@ -287,19 +287,22 @@ async def start_gateway(
 ) -> web.AppRunner:
     """Serve the gateway on `host`:`port` (default: the settings'; port 0 picks one).
 
-    The body is read as sent, without decompression, because the signature
-    covers the raw bytes. Stop it with `runner.cleanup()`.
+    It serves HTTPS when the settings name a certificate and key (AE_TLS_*), and
+    then requires client certificates when they name a client CA. The body is
+    read as sent, without decompression, because the signature covers the raw
+    bytes. Stop it with `runner.cleanup()`.
     """
     gateway = HrGateway(settings, channel)
     runner = web.AppRunner(
         gateway.application(), auto_decompress=False, access_log=None
     )
     await runner.setup()
-    # NOTE: plain HTTP only, even with AE_TLS_* set, so TLS must end in a proxy.
+    tls = settings.common.tls
     site = web.TCPSite(
         runner,
         host if host is not None else settings.common.bind_host,
         port if port is not None else settings.port,
+        ssl_context=tls.server_ssl_context() if tls is not None else None,
     )
     try:
         await site.start()
