@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -17,8 +18,8 @@ from assignment_engine.core import subjects
 from assignment_engine.devstack import invariants, seeding
 from assignment_engine.devstack.testing import ROOT_ADMIN_ID
 from assignment_engine.sla_monitor.config import (
+    DEFAULT_BATCH_SIZE,
     DEFAULT_TICK_INTERVAL_S,
-    SlaMonitorSettings,
 )
 from assignment_engine.sla_monitor.monitor import ROUTING_INTERVAL_S, SlaMonitor
 
@@ -185,7 +186,7 @@ async def arrange_unrouted_breach(
     db: asyncpg.Connection, monitor: SlaMonitor
 ) -> uuid.UUID:
     """Breach an item of "solo", the only admin, in one pass; return the item id."""
-    await db.execute("UPDATE staff SET role = 'staff' WHERE id = $1", ROOT_ADMIN_ID)
+    await demote_root_admin(db)
     await seeding.add_unit(db, "solo-unit")
     await seeding.add_staff(db, "solo", "solo-unit", role="admin")
     work_item_id = await add_clock(
@@ -195,11 +196,37 @@ async def arrange_unrouted_breach(
     return work_item_id
 
 
-def driven_monitor(pool: asyncpg.Pool, settings: SlaMonitorSettings) -> SlaMonitor:
-    """Return a monitor for a test to drive pass by pass, routing on every pass."""
-    monitor = SlaMonitor(pool, settings, on_commit=lambda: None)
-    monitor.routing_interval_s = 0.0
-    return monitor
+MonitorFactory = Callable[..., SlaMonitor]
+
+
+@pytest.fixture
+def driven_monitor(
+    pool: asyncpg.Pool, database_url: str, nats_url: str, subject_prefix: str
+) -> MonitorFactory:
+    """Return a factory of monitors that a test drives pass by pass.
+
+    By default they route breaches that had no recipient on every pass.
+    """
+
+    def make(
+        *, batch_size: int = DEFAULT_BATCH_SIZE, routing_interval_s: float = 0.0
+    ) -> SlaMonitor:
+        settings = monitor_settings(
+            database_url, nats_url, subject_prefix, batch_size=batch_size
+        )
+        monitor = SlaMonitor(pool, settings, on_commit=lambda: None)
+        monitor.routing_interval_s = routing_interval_s
+        return monitor
+
+    return make
+
+
+async def demote_root_admin(db: asyncpg.Connection) -> None:
+    """Make the bootstrap admin ordinary staff, so only the test's admins remain.
+
+    The detection loop makes no RPC, so no test caller needs the admin role.
+    """
+    await db.execute("UPDATE staff SET role = 'staff' WHERE id = $1", ROOT_ADMIN_ID)
 
 
 async def published_breaches(
@@ -214,15 +241,9 @@ async def published_breaches(
 
 
 async def test_unrouted_breach__escalates_when_admin_added(
-    db: asyncpg.Connection,
-    pool: asyncpg.Pool,
-    database_url: str,
-    nats_url: str,
-    subject_prefix: str,
+    db: asyncpg.Connection, driven_monitor: MonitorFactory
 ) -> None:
-    monitor = driven_monitor(
-        pool, monitor_settings(database_url, nats_url, subject_prefix)
-    )
+    monitor = driven_monitor()
     work_item_id = await arrange_unrouted_breach(db, monitor)
     unrouted_before = await db.fetchval("SELECT count(*) FROM sla_unrouted_breaches")
     await monitor.run_pass()
@@ -259,15 +280,9 @@ async def test_unrouted_breach__escalates_when_admin_added(
 
 
 async def test_unrouted_breach__dropped_when_clock_stops(
-    db: asyncpg.Connection,
-    pool: asyncpg.Pool,
-    database_url: str,
-    nats_url: str,
-    subject_prefix: str,
+    db: asyncpg.Connection, driven_monitor: MonitorFactory
 ) -> None:
-    monitor = driven_monitor(
-        pool, monitor_settings(database_url, nats_url, subject_prefix)
-    )
+    monitor = driven_monitor()
     work_item_id = await arrange_unrouted_breach(db, monitor)
 
     await db.execute(
@@ -284,15 +299,9 @@ async def test_unrouted_breach__dropped_when_clock_stops(
 
 
 async def test_unrouted_breach__skipped_while_item_locked(
-    db: asyncpg.Connection,
-    pool: asyncpg.Pool,
-    database_url: str,
-    nats_url: str,
-    subject_prefix: str,
+    db: asyncpg.Connection, driven_monitor: MonitorFactory, database_url: str
 ) -> None:
-    monitor = driven_monitor(
-        pool, monitor_settings(database_url, nats_url, subject_prefix)
-    )
+    monitor = driven_monitor()
     work_item_id = await arrange_unrouted_breach(db, monitor)
     await seeding.add_staff(db, "backup", "solo-unit", role="admin")
 
@@ -499,18 +508,10 @@ async def wait_for_log_event(caplog: pytest.LogCaptureFixture, event: str) -> No
 
 
 async def test_failed_routing__waits_while_passes_mark_clocks(
-    db: asyncpg.Connection,
-    pool: asyncpg.Pool,
-    database_url: str,
-    nats_url: str,
-    subject_prefix: str,
+    db: asyncpg.Connection, driven_monitor: MonitorFactory
 ) -> None:
     await add_organisation(db)
-    monitor = SlaMonitor(
-        pool,
-        monitor_settings(database_url, nats_url, subject_prefix),
-        on_commit=lambda: None,
-    )
+    monitor = driven_monitor(routing_interval_s=ROUTING_INTERVAL_S)
     # Routing now fails on every try.
     await db.execute("DROP TABLE sla_unrouted_breaches")
     with pytest.raises(asyncpg.UndefinedTableError):
@@ -528,19 +529,12 @@ async def test_failed_routing__waits_while_passes_mark_clocks(
 
 
 async def test_unrouted_full_batch__newer_breaches_not_starved(
-    db: asyncpg.Connection,
-    pool: asyncpg.Pool,
-    database_url: str,
-    nats_url: str,
-    subject_prefix: str,
+    db: asyncpg.Connection, driven_monitor: MonitorFactory
 ) -> None:
     batch_size = 3
-    monitor = driven_monitor(
-        pool,
-        monitor_settings(database_url, nats_url, subject_prefix, batch_size=batch_size),
-    )
+    monitor = driven_monitor(batch_size=batch_size)
     # No admin, and two units without a supervisor: a queued item has no recipient.
-    await db.execute("UPDATE staff SET role = 'staff' WHERE id = $1", ROOT_ADMIN_ID)
+    await demote_root_admin(db)
     await seeding.add_unit(db, "lab")
     await seeding.add_unit(db, "desk")
     await seeding.add_staff(db, "nina", "desk", role="supervisor")
@@ -568,19 +562,13 @@ async def test_unrouted_full_batch__newer_breaches_not_starved(
 
 
 async def test_unrouted_full_batch__waits_routing_interval(
-    db: asyncpg.Connection,
-    pool: asyncpg.Pool,
-    database_url: str,
-    nats_url: str,
-    subject_prefix: str,
+    db: asyncpg.Connection, driven_monitor: MonitorFactory
 ) -> None:
     batch_size = 3
-    monitor = SlaMonitor(
-        pool,
-        monitor_settings(database_url, nats_url, subject_prefix, batch_size=batch_size),
-        on_commit=lambda: None,
+    monitor = driven_monitor(
+        batch_size=batch_size, routing_interval_s=ROUTING_INTERVAL_S
     )
-    await db.execute("UPDATE staff SET role = 'staff' WHERE id = $1", ROOT_ADMIN_ID)
+    await demote_root_admin(db)
     await seeding.add_unit(db, "lab")
     for _ in range(batch_size):
         await add_clock(db, warning_in_s=-2, deadline_in_s=-1, target_unit_id="lab")
@@ -596,11 +584,7 @@ async def test_unrouted_full_batch__waits_routing_interval(
 
 
 async def test_missed_breach__recorded_and_routed(
-    db: asyncpg.Connection,
-    pool: asyncpg.Pool,
-    database_url: str,
-    nats_url: str,
-    subject_prefix: str,
+    db: asyncpg.Connection, driven_monitor: MonitorFactory
 ) -> None:
     await add_organisation(db)
     work_item_id = await add_clock(
@@ -613,11 +597,7 @@ async def test_missed_breach__recorded_and_routed(
         "WHERE work_item_id = $1",
         work_item_id,
     )
-    monitor = SlaMonitor(
-        pool,
-        monitor_settings(database_url, nats_url, subject_prefix),
-        on_commit=lambda: None,
-    )
+    monitor = driven_monitor(routing_interval_s=ROUTING_INTERVAL_S)
 
     await monitor.run_pass()
 

@@ -194,7 +194,7 @@ ON CONFLICT (work_item_id) DO NOTHING
 -- transaction holds, as claim_breaches does. $1 batch size.
 -- Returns each with its breach time, whether its clock has stopped, the active
 -- assignment (NULL when queued) and the recipient chosen as in claim_breaches,
--- NULL while nobody qualifies.
+-- NULL while no one qualifies.
 WITH pending AS (
     SELECT u.work_item_id, u.breached_at, u.tried_at,
            c.stopped_at IS NOT NULL AS clock_stopped, w.target_unit_id

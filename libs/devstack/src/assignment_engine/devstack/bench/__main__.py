@@ -384,13 +384,8 @@ def _clean(value: Any) -> Any:
     return value
 
 
-# The report function of each benchmark with a section of its own.
-SECTIONS = {
-    "throughput": "throughput_section",
-    "scale": "scale_section",
-    "sla": "sla_section",
-    "drain": "drain_section",
-}
+# The benchmarks with a section of their own, in the order of the page.
+SECTIONS = ("throughput", "scale", "sla", "drain")
 
 
 def render(results: dict[str, Any]) -> str:
@@ -420,11 +415,17 @@ def _render_benchmark(name: str, data: Any) -> str:
 
     if name == "memory":
         return report.memory_section(_memory_view(data))
-    if name not in SECTIONS:
+    sections: dict[str, Callable[[dict[str, Any]], str]] = {
+        "throughput": report.throughput_section,
+        "scale": report.scale_section,
+        "sla": report.sla_section,
+        "drain": report.drain_section,
+    }
+    if name not in sections:
         raise ValueError(f"unknown benchmark {name!r}")
     if "error" in data:
         return f"### {name}\n\nFailed: `{data['error']}`"
-    section = getattr(report, SECTIONS[name])(data)
+    section = sections[name](data)
     load = data.get("load_average", {})
     before = load.get("before", [None])[0]
     after = load.get("after", [None])[0]

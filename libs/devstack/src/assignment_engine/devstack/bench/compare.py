@@ -44,25 +44,30 @@ def headline_figures(results: dict[str, Any]) -> Iterator[Figure]:
     yield from _memory(benchmarks.get("memory", {}))
 
 
+def _closed_loop(benchmark: str, where: str, row: dict[str, Any]) -> Iterator[Figure]:
+    """Yield the engine's rate, p99 and ratio to the reference of one closed-loop row."""
+    yield (
+        f"{benchmark}: engine /s at {where}",
+        HIGHER,
+        _dig(row, "engine", "assignments_per_s"),
+    )
+    yield (
+        f"{benchmark}: engine p99 ms at {where}",
+        LOWER,
+        _dig(row, "engine", "latency", "p99_ms"),
+    )
+    yield (
+        f"{benchmark}: engine ÷ reference at {where}",
+        HIGHER,
+        _dig(row, "engine_vs_reference"),
+    )
+
+
 def _throughput(throughput: dict[str, Any]) -> Iterator[Figure]:
     for row in throughput.get("closed_loop", []):
         count = row.get("clients")
         clients = f"{count} client" if count == 1 else f"{count} clients"
-        yield (
-            f"throughput: engine /s at {clients}",
-            HIGHER,
-            _dig(row, "engine", "assignments_per_s"),
-        )
-        yield (
-            f"throughput: engine p99 ms at {clients}",
-            LOWER,
-            _dig(row, "engine", "latency", "p99_ms"),
-        )
-        yield (
-            f"throughput: engine ÷ reference at {clients}",
-            HIGHER,
-            _dig(row, "engine_vs_reference"),
-        )
+        yield from _closed_loop("throughput", clients, row)
     if "open_loop" in throughput:
         yield (
             "throughput: open loop achieved /s",
@@ -78,22 +83,7 @@ def _throughput(throughput: dict[str, Any]) -> Iterator[Figure]:
 
 def _scale(scale: dict[str, Any]) -> Iterator[Figure]:
     for row in scale.get("sizes", []):
-        staff = f"{row.get('staff', 0):,}"
-        yield (
-            f"scale: engine /s at {staff} staff",
-            HIGHER,
-            _dig(row, "engine", "assignments_per_s"),
-        )
-        yield (
-            f"scale: engine p99 ms at {staff} staff",
-            LOWER,
-            _dig(row, "engine", "latency", "p99_ms"),
-        )
-        yield (
-            f"scale: engine ÷ reference at {staff} staff",
-            HIGHER,
-            _dig(row, "engine_vs_reference"),
-        )
+        yield from _closed_loop("scale", f"{row.get('staff', 0):,} staff", row)
 
 
 def _sla(sla: dict[str, Any]) -> Iterator[Figure]:
