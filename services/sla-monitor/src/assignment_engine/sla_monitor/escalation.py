@@ -145,6 +145,8 @@ async def climb_batch(
         elif row["clock_stopped"]:
             batch.climbs.append(_stopped(row, ClimbOutcome.CLOCK_STOPPED))
         elif row["next_recipient_id"] is None:
+            # NOTE: the claim cleared re_escalate_at, so this escalation never
+            # climbs again, even after someone who could receive it is added.
             batch.climbs.append(_stopped(row, ClimbOutcome.NO_RECIPIENT))
         else:
             climbing.append(row)
